@@ -1,0 +1,22 @@
+"""minisep: a teaching autograd framework for backpropagation through separable convolution.
+
+>>> import minisep as ms
+>>> x = ms.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+array([2., 4.], dtype=float32)
+"""
+
+from . import ops
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .ops import concatenate, cross_entropy, dropout, pad, stack
+from .tensor import Tensor, as_tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "as_tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "concatenate", "stack",
+    "pad", "cross_entropy", "dropout", "ops",
+]

@@ -1,0 +1,122 @@
+"""Mini-batches over numpy arrays, and per-channel normalisation.
+
+Randomness is explicit: ``shuffle=True`` needs ``rng`` (an ``np.random.Generator`` or an int
+seed). The loader draws a fresh permutation from that generator at the start of every epoch
+(every ``iter()``), so epochs differ from each other, while the same seed gives the same
+sequence of epochs on every run.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+_CHUNK = 8192  # samples per chunk in mean_std: bounds the float64 temporaries
+
+
+def _as_rng(rng) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng: expected an np.random.Generator or an int seed, got {type(rng).__name__}")
+
+
+class DataLoader:
+    """Iterate over ``(xb, yb)`` mini-batches of ``x`` and ``y`` (split along axis 0).
+
+    ``len(loader)`` is the number of batches per epoch: ceil(N / batch_size), or floor(...) with
+    ``drop_last=True`` (which drops the last, smaller batch). Without shuffling, batches are
+    views of ``x``/``y`` in order; with shuffling they are copies in a new random order per epoch.
+    """
+
+    def __init__(self, x, y, batch_size: int, shuffle: bool = False, rng=None,
+                 drop_last: bool = False):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"x and y: need at least 1 dimension, got x {x.shape} and y {y.shape}")
+        if len(x) != len(y):
+            raise ValueError(f"x and y: lengths differ: x has {len(x)} samples (shape {x.shape}), "
+                             f"y has {len(y)} (shape {y.shape})")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"batch_size: expected an int, got {type(batch_size).__name__}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: must be >= 1, got {batch_size}")
+        if shuffle and rng is None:
+            raise ValueError("rng: shuffle=True needs rng= (an np.random.Generator or an int "
+                             "seed) so the order is reproducible")
+        self.x, self.y = x, y
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.rng = _as_rng(rng) if rng is not None else None
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.x)
+
+    def __len__(self) -> int:
+        n, b = len(self.x), self.batch_size
+        return n // b if self.drop_last else math.ceil(n / b)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        order = self.rng.permutation(len(self.x)) if self.shuffle else None  # new order per epoch
+        for k in range(len(self)):
+            lo, hi = k * self.batch_size, min((k + 1) * self.batch_size, len(self.x))
+            if order is None:
+                yield self.x[lo:hi], self.y[lo:hi]
+            else:
+                idx = order[lo:hi]
+                yield self.x[idx], self.y[idx]
+
+    def __repr__(self) -> str:
+        return (f"DataLoader(N={len(self.x)}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
+
+
+def mean_std(x) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and (population) std of ``x`` shaped (N, C, ...), as float32 arrays (C,).
+
+    Two passes in float64 over chunks of samples, so large float32 sets stay accurate without a
+    full float64 copy.
+    """
+    x = np.asarray(x)
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"x: expected shape (N, C, ...) with N >= 1, got {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channel axis 1
+    count = x.size // x.shape[1]
+    total = np.zeros(x.shape[1])
+    for lo in range(0, len(x), _CHUNK):
+        total += x[lo:lo + _CHUNK].sum(axis=axes, dtype=np.float64)
+    mean = total / count  # (C,)
+    bshape = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> (1, C, 1, ...)
+    sq = np.zeros(x.shape[1])
+    for lo in range(0, len(x), _CHUNK):
+        d = x[lo:lo + _CHUNK].astype(np.float64) - mean.reshape(bshape)
+        sq += (d * d).sum(axis=axes)
+    return mean.astype(np.float32), np.sqrt(sq / count).astype(np.float32)
+
+
+def normalize(x, mean, std) -> np.ndarray:
+    """(x - mean[c]) / std[c] per channel c of ``x`` shaped (N, C, ...); scalars apply to all.
+
+    Returns a new array of x's float dtype (float32 for integer x).
+    """
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"x: expected shape (N, C, ...), got {x.shape}")
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float32)
+    mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+    std = np.asarray(std, dtype=np.float64).reshape(-1)
+    c = x.shape[1]
+    for label, v in (("mean", mean), ("std", std)):
+        if v.size not in (1, c):
+            raise ValueError(f"{label}: expected a scalar or {c} values (one per channel of x "
+                             f"{x.shape}), got {v.size}")
+    if not np.all(np.isfinite(std) & (std > 0)) or not np.all(np.isfinite(mean)):
+        raise ValueError(f"mean/std: need finite values and std > 0, got mean {mean}, std {std}")
+    bshape = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> (1, C, 1, ...)
+    m = mean.astype(dtype).reshape(bshape)
+    s = std.astype(dtype).reshape(bshape)
+    return ((x.astype(dtype, copy=True) - m) / s).astype(dtype, copy=False)
