@@ -108,7 +108,7 @@ def _fan(shape: tuple[int, ...], mode: str, groups: int, fn: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def normal(shape: Any, rng: np.random.Generator, mean: float = 0.0, std: float = 1.0,
+def normal(shape: Any, rng: np.random.Generator, mean: float = 0.0, std: float = 1.0, *,
            dtype: Any = np.float32) -> np.ndarray:
     """w ~ N(mean, std²)."""
     rng, dims, dt = _check_rng(rng, "normal"), _check_shape(shape, "normal"), _check_dtype(dtype, "normal")
@@ -118,7 +118,7 @@ def normal(shape: Any, rng: np.random.Generator, mean: float = 0.0, std: float =
     return w
 
 
-def uniform(shape: Any, rng: np.random.Generator, low: float = 0.0, high: float = 1.0,
+def uniform(shape: Any, rng: np.random.Generator, low: float = 0.0, high: float = 1.0, *,
             dtype: Any = np.float32) -> np.ndarray:
     """w ~ U(low, high)."""
     rng, dims, dt = _check_rng(rng, "uniform"), _check_shape(shape, "uniform"), _check_dtype(dtype, "uniform")
@@ -129,48 +129,48 @@ def uniform(shape: Any, rng: np.random.Generator, low: float = 0.0, high: float 
 
 
 def kaiming_normal(shape: Any, rng: np.random.Generator, nonlinearity: str = "relu", mode: str = "fan_in",
-                   a: float = 0.0, groups: int = 1, dtype: Any = np.float32) -> np.ndarray:
+                   *, a: float = 0.0, groups: int = 1, dtype: Any = np.float32) -> np.ndarray:
     """He normal: w ~ N(0, std²) with std = gain / √fan, gain = calculate_gain(nonlinearity, a),
     fan = fan_in (default: keeps forward variance) or fan_out (keeps backward variance).
     For relu on a depthwise 3x3 weight: std = √2 / √9."""
     _check_rng(rng, "kaiming_normal")
     fan = _fan(_check_shape(shape, "kaiming_normal"), mode, groups, "kaiming_normal")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
-    return normal(shape, rng, 0.0, std, dtype)
+    return normal(shape, rng, 0.0, std, dtype=dtype)
 
 
 def kaiming_uniform(shape: Any, rng: np.random.Generator, nonlinearity: str = "relu", mode: str = "fan_in",
-                    a: float = 0.0, groups: int = 1, dtype: Any = np.float32) -> np.ndarray:
+                    *, a: float = 0.0, groups: int = 1, dtype: Any = np.float32) -> np.ndarray:
     """He uniform: w ~ U(−bound, bound) with bound = √3 · std = gain · √(3 / fan)  (std = gain / √fan)."""
     _check_rng(rng, "kaiming_uniform")
     fan = _fan(_check_shape(shape, "kaiming_uniform"), mode, groups, "kaiming_uniform")
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan) if fan else 0.0
-    return uniform(shape, rng, -bound, bound, dtype)
+    return uniform(shape, rng, -bound, bound, dtype=dtype)
 
 
-def xavier_normal(shape: Any, rng: np.random.Generator, gain: float = 1.0, groups: int = 1,
+def xavier_normal(shape: Any, rng: np.random.Generator, gain: float = 1.0, *, groups: int = 1,
                   dtype: Any = np.float32) -> np.ndarray:
     """Glorot normal: w ~ N(0, std²) with std = gain · √(2 / (fan_in + fan_out))."""
     _check_rng(rng, "xavier_normal")
     fan_in, fan_out = fan_in_fan_out(_check_shape(shape, "xavier_normal"), groups)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
-    return normal(shape, rng, 0.0, std, dtype)
+    return normal(shape, rng, 0.0, std, dtype=dtype)
 
 
-def xavier_uniform(shape: Any, rng: np.random.Generator, gain: float = 1.0, groups: int = 1,
+def xavier_uniform(shape: Any, rng: np.random.Generator, gain: float = 1.0, *, groups: int = 1,
                    dtype: Any = np.float32) -> np.ndarray:
     """Glorot uniform: w ~ U(−bound, bound) with bound = gain · √(6 / (fan_in + fan_out)) (= √3 · std)."""
     _check_rng(rng, "xavier_uniform")
     fan_in, fan_out = fan_in_fan_out(_check_shape(shape, "xavier_uniform"), groups)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
-    return uniform(shape, rng, -bound, bound, dtype)
+    return uniform(shape, rng, -bound, bound, dtype=dtype)
 
 
 glorot_normal = xavier_normal
 glorot_uniform = xavier_uniform
 
 
-def torch_default_uniform(shape: Any, rng: np.random.Generator, fan_in: int | None = None,
+def torch_default_uniform(shape: Any, rng: np.random.Generator, *, fan_in: int | None = None,
                           dtype: Any = np.float32) -> np.ndarray:
     """What torch.nn.Conv2d / Linear do in reset_parameters(): w ~ U(−bound, bound), bound = 1 / √fan_in.
 
@@ -186,10 +186,10 @@ def torch_default_uniform(shape: Any, rng: np.random.Generator, fan_in: int | No
     elif isinstance(fan_in, bool) or not isinstance(fan_in, (int, np.integer)) or fan_in < 0:
         raise ValueError(f"torch_default_uniform: fan_in must be an int >= 0, got {fan_in!r}")
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-    return uniform(dims, rng, -bound, bound, dtype)
+    return uniform(dims, rng, -bound, bound, dtype=dtype)
 
 
-def zeros(shape: Any, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> np.ndarray:
+def zeros(shape: Any, rng: np.random.Generator | None = None, *, dtype: Any = np.float32) -> np.ndarray:
     """w = 0. ``rng`` is accepted (and type-checked) only so every initialiser can be called as
     ``init(shape, rng)``; no randomness is used."""
     if rng is not None:
@@ -197,7 +197,7 @@ def zeros(shape: Any, rng: np.random.Generator | None = None, dtype: Any = np.fl
     return np.zeros(_check_shape(shape, "zeros"), dtype=_check_dtype(dtype, "zeros"))
 
 
-def ones(shape: Any, rng: np.random.Generator | None = None, dtype: Any = np.float32) -> np.ndarray:
+def ones(shape: Any, rng: np.random.Generator | None = None, *, dtype: Any = np.float32) -> np.ndarray:
     """w = 1. ``rng`` as in :func:`zeros`."""
     if rng is not None:
         _check_rng(rng, "ones")

@@ -1,0 +1,152 @@
+"""The functional API, used as ``import minisep.nn.functional as F``.
+
+Every function takes Tensors or ndarrays and returns a Tensor. Arguments are checked here,
+before any kernel runs, with messages that name the argument, the shape it got and what was
+expected. The conv functions build their graph from the ops in ``minisep.ops.conv``:
+
+    depthwise_conv2d(x, w, b)              DepthwiseConv2d → AddBias
+    pointwise_conv2d(x, w, b)              PointwiseConv2d → AddBias
+    conv2d(x, w, b)                        Conv2d → AddBias
+    separable_conv2d(x, wd, wp, b)         DepthwiseConv2d → PointwiseConv2d → AddBias  (as Keras:
+                                           one bias, after the pointwise conv)
+
+(AddBias only when b is given.)
+"""
+
+from __future__ import annotations
+
+from ..ops import loss as _loss
+from ..ops import shape as _shape_ops
+from ..ops.conv import AddBias, Conv2d, DepthwiseConv2d, PointwiseConv2d, check_bias, check_conv_args, check_float
+from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from ..tensor import Tensor, as_tensor
+
+cross_entropy = _loss.cross_entropy
+dropout = _loss.dropout
+
+__all__ = [
+    "depthwise_conv2d", "pointwise_conv2d", "conv2d", "separable_conv2d", "max_pool2d", "avg_pool2d",
+    "global_avg_pool2d", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "dropout",
+    "linear", "flatten",
+]
+
+
+def _with_bias(y: Tensor, b) -> Tensor:
+    return y if b is None else AddBias.apply(y, b)
+
+
+def _tensors(*values):
+    """Tensors stay, ndarrays are wrapped without a copy, None stays None."""
+    return tuple(None if v is None else as_tensor(v) for v in values)
+
+
+def _check_bias(op: str, b, out_channels: int, dtype) -> None:
+    if b is not None:
+        check_bias(op, b, out_channels, dtype)
+
+
+# ---- convolutions ------------------------------------------------------------------------------
+def depthwise_conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> Tensor:
+    """x (N,C,H,W), w (C·m,1,kh,kw), b (C·m,) -> (N,C·m,P,Q); output channel c·m+k. See DepthwiseConv2d."""
+    x, w, b = _tensors(x, w, b)
+    check_conv_args("depthwise_conv2d", "depthwise", x, w)
+    _check_bias("depthwise_conv2d", b, w.shape[0], x.dtype)
+    y = DepthwiseConv2d.apply(x, w, stride=stride, padding=padding, dilation=dilation)
+    return _with_bias(y, b)
+
+
+def pointwise_conv2d(x, w, b=None) -> Tensor:
+    """x (N,C,H,W), w (O,C,1,1), b (O,) -> (N,O,H,W). See PointwiseConv2d."""
+    x, w, b = _tensors(x, w, b)
+    check_conv_args("pointwise_conv2d", "pointwise", x, w)
+    _check_bias("pointwise_conv2d", b, w.shape[0], x.dtype)
+    return _with_bias(PointwiseConv2d.apply(x, w), b)
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> Tensor:
+    """x (N,C,H,W), w (O,C,kh,kw), b (O,) -> (N,O,P,Q). See Conv2d."""
+    x, w, b = _tensors(x, w, b)
+    check_conv_args("conv2d", "conv2d", x, w)
+    _check_bias("conv2d", b, w.shape[0], x.dtype)
+    y = Conv2d.apply(x, w, stride=stride, padding=padding, dilation=dilation)
+    return _with_bias(y, b)
+
+
+def separable_conv2d(x, w_depthwise, w_pointwise, b=None, stride=1, padding=0, dilation=1) -> Tensor:
+    """Depthwise then pointwise conv, one bias after the pointwise (Keras SeparableConv2D).
+
+    x (N,C,H,W), w_depthwise (C·m,1,kh,kw), w_pointwise (O,C·m,1,1), b (O,) -> (N,O,P,Q).
+    Equal to conv2d with W[o,c,i,j] = Σ_k w_pointwise[o,c·m+k,0,0]·w_depthwise[c·m+k,0,i,j].
+    """
+    op = "separable_conv2d"
+    x, wd, wp, b = _tensors(x, w_depthwise, w_pointwise, b)
+    check_conv_args(op, "depthwise", x, wd)
+    if wp.ndim != 4 or tuple(wp.shape[1:]) != (wd.shape[0], 1, 1):
+        raise ValueError(
+            f"{op}: w_pointwise must have shape (O, {wd.shape[0]}, 1, 1), one input per depthwise output "
+            f"channel (C·m = {wd.shape[0]}), got w_pointwise of shape {tuple(wp.shape)} "
+            f"(x {tuple(x.shape)}, w_depthwise {tuple(wd.shape)})")
+    if wp.dtype != x.dtype:
+        raise TypeError(f"{op}: w_pointwise must have the dtype of x and w_depthwise ({x.dtype}), got {wp.dtype}")
+    _check_bias(op, b, wp.shape[0], x.dtype)
+    h = DepthwiseConv2d.apply(x, wd, stride=stride, padding=padding, dilation=dilation)  # (N, C·m, P, Q)
+    return _with_bias(PointwiseConv2d.apply(h, wp), b)                                 # (N, O, P, Q)
+
+
+# ---- pooling -----------------------------------------------------------------------------------
+def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+    """Max over kh×kw windows (stride defaults to the kernel size, padding counts as -inf)."""
+    return MaxPool2d.apply(as_tensor(x), kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True) -> Tensor:
+    """Mean over kh×kw windows; count_include_pad=False divides by the taps inside x only."""
+    return AvgPool2d.apply(as_tensor(x), kernel_size=kernel_size, stride=stride, padding=padding,
+                           count_include_pad=count_include_pad)
+
+
+def global_avg_pool2d(x) -> Tensor:
+    """(N,C,H,W) -> (N,C): the mean over each channel's whole image."""
+    return GlobalAvgPool2d.apply(as_tensor(x))
+
+
+# ---- the rest of a CNN: thin wrappers over Tensor methods and core ops -------------------------
+def relu(x) -> Tensor:
+    return as_tensor(x).relu()
+
+
+def sigmoid(x) -> Tensor:
+    return as_tensor(x).sigmoid()
+
+
+def tanh(x) -> Tensor:
+    return as_tensor(x).tanh()
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    return as_tensor(x).softmax(axis=axis)
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    return as_tensor(x).log_softmax(axis=axis)
+
+
+def flatten(x, start_dim: int = 1) -> Tensor:
+    """(N,C,H,W) -> (N, C·H·W) by default (keeps the batch axis, unlike Tensor.flatten)."""
+    return _shape_ops.flatten(as_tensor(x), start_dim)
+
+
+def linear(x, w, b=None) -> Tensor:
+    """y = x @ wᵀ + b, PyTorch layout: x (..., in), w (out, in), b (out,)."""
+    x, w, b = _tensors(x, w, b)
+    if w.ndim != 2:
+        raise ValueError(f"linear: w must be 2-D (out, in), got w of shape {tuple(w.shape)}")
+    if x.ndim < 1 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: x's last axis must have w's {w.shape[1]} input features, "
+                         f"got x {tuple(x.shape)} and w {tuple(w.shape)} (w is (out, in))")
+    check_float("linear", x=x, w=w, **({} if b is None else {"b": b}))
+    if b is not None and tuple(b.shape) != (w.shape[0],):
+        raise ValueError(f"linear: b must have shape ({w.shape[0]},), got b of shape {tuple(b.shape)}")
+    y = x @ w.T
+    return y if b is None else y + b
+
