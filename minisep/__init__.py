@@ -7,7 +7,7 @@
 array([2., 4.], dtype=float32)
 """
 
-from . import ops
+from . import nn, ops, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .ops import concatenate, cross_entropy, dropout, pad, stack
@@ -18,5 +18,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "as_tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport", "concatenate", "stack",
-    "pad", "cross_entropy", "dropout", "ops",
+    "pad", "cross_entropy", "dropout", "ops", "nn", "optim",
 ]

@@ -15,12 +15,13 @@ MODELS = ("standard", "separable", "separable_relu", "separable_bn_relu")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
 
-def _add_data_args(p: argparse.ArgumentParser, dataset_required: bool = True) -> None:
+def _add_data_args(p: argparse.ArgumentParser, dataset_required: bool = True, limit: bool = True) -> None:
     p.add_argument("--dataset", choices=DATASETS, required=dataset_required, default=None if dataset_required else "digits",
                    help="mnist, fashion-mnist, or digits (embedded 8x8 set: needs no download)")
     p.add_argument("--data-dir", default=None, help="folder holding the IDX files (searched before $MINISEP_DATA and the cache)")
     p.add_argument("--no-download", action="store_true", help="never try to download; fail with where to put the files")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick runs)")
+    if limit:
+        p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick runs)")
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     p.add_argument("checkpoint")
-    _add_data_args(p, dataset_required=False)
+    _add_data_args(p, dataset_required=False, limit=False)
     p.set_defaults(dataset=None)
 
     p = sub.add_parser("summary", help="per-layer output shapes, params and mult-adds")

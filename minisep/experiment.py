@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from . import models, optim
+from .summary import cost, summary
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import DatasetNotFoundError, load_dataset, mean_std, normalize
 from .data._atomic import atomic_write_bytes
@@ -83,7 +84,7 @@ def train_one(model_name: str, train, test, meta: dict, args, log=print) -> tupl
                                rng=np.random.default_rng(args.seed), width=args.width)
     optimizer = make_optimizer(model, args.optimizer, args.lr, args.weight_decay)
     scheduler = make_scheduler(optimizer, args.schedule, args.epochs)
-    params, mult_adds = models.cost(model, tuple(meta["input_shape"]))
+    params, mult_adds = cost(model, tuple(meta["input_shape"]))
     log(f"{model_name}: {params:,} parameters, {mult_adds:,} mult-adds per image; "
         f"{len(train[1]):,} training / {len(test[1]):,} test images")
     if not kernels_cache_is_warm():
@@ -141,7 +142,7 @@ def run_summary(args) -> str:
     shape = (1, 8, 8) if args.dataset == "digits" else (1, 28, 28)
     model = models.build_model(args.model, input_shape=shape, num_classes=10, rng=np.random.default_rng(0),
                                width=args.width)
-    return models.summary(model, shape)
+    return summary(model, shape)
 
 
 def run_compare(args, log=print) -> dict:

@@ -180,7 +180,7 @@ class Module:
         for key, (_, _, target) in slots.items():
             if key not in state:
                 continue
-            value = np.asarray(getattr(state[key], "data", state[key]))
+            value = state[key].data if isinstance(state[key], Tensor) else np.asarray(state[key])
             if value.dtype.kind not in "biuf":
                 problems.append(f"{key}: dtype {value.dtype} is not numeric")
             elif value.shape != target.shape:
@@ -221,9 +221,11 @@ class Module:
         return f"  {shapes}" if shapes else ""
 
     def __repr__(self) -> str:
-        head = f"{type(self).__name__}({self.extra_repr()}){self._own_params_repr()}  params={self.num_parameters():,}"
+        n = self.num_parameters()
+        head = f"{type(self).__name__}({self.extra_repr()}){self._own_params_repr()}"
         if not self._modules:
-            return head
+            return head + (f"  params={n:,}" if n else "")
+        head += f"  params={n:,}"
         lines = [head + " ("]
         for name, child in self._modules.items():
             body = repr(child).replace("\n", "\n  ")

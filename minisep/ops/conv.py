@@ -6,8 +6,8 @@ arguments (``check_conv_args``, before any kernel runs), computes the geometry o
 
 Letters (as in the kernel code): x (N,C,H,W) input, w weight, y (N,O,P,Q) output, gy = dL/dy,
 gx = dL/dx, gw = dL/dw; n batch, c in-channel, o out-channel, k depth-multiplier index,
-p/q output row/column, i/j kernel row/column, s stride, d dilation (both per axis),
-xp = x zero-padded by (pt, pb, pl, pr), so xp[n,c,h+pt,w+pl] = x[n,c,h,w].
+h/w input row/column, p/q output row/column, i/j kernel row/column, stride (sh, sw),
+dilation (dh, dw), xp = x zero-padded by g.padding = (pt, pb, pl, pr): xp[n,c,h+pt,w+pl] = x[n,c,h,w].
 A separable conv is DepthwiseConv2d → PointwiseConv2d → AddBias: three graph nodes, as Keras.
 """
 
@@ -19,13 +19,15 @@ from ..autograd import Context, Function
 from ..kernels import conv as conv_kernels
 from ..kernels import depthwise as depthwise_kernels
 from ..kernels import pointwise as pointwise_kernels
+from ..kernels.bias import bias_backward
 from ..kernels.geometry import ConvGeometry, conv_geometry
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _shape(a) -> str:
-    return "(" + ",".join(str(n) for n in a.shape) + ")"
+    """Compact shape text as in the messages: (2,3,5,5), (3,)."""
+    return "(" + ",".join(str(n) for n in a.shape) + ("," if a.ndim == 1 else "") + ")"
 
 
 def check_float(op: str, **arrays) -> np.dtype:
@@ -42,11 +44,12 @@ def check_float(op: str, **arrays) -> np.dtype:
 
 
 def check_4d(op: str, name: str, a, layout: str) -> None:
-    """``a`` is 4-D with no empty axis; ``layout`` (e.g. '(N, C, H, W)') goes in the message."""
+    """``a`` is 4-D with C, H, W >= 1 (N = 0 is allowed); ``layout`` (e.g. '(N, C, H, W)') goes in the message."""
     if a.ndim != 4:
         raise ValueError(f"{op}: {name} must be 4-D {layout}, got {name} of shape {_shape(a)} ({a.ndim}-D)")
-    if 0 in a.shape:
-        raise ValueError(f"{op}: {name} has an empty axis, shape {_shape(a)}; expected {layout} with every size >= 1")
+    if 0 in a.shape[1:]:  # an empty batch (N = 0) is fine; an empty channel or image axis is not
+        raise ValueError(f"{op}: {name} has an empty axis, shape {_shape(a)}; expected {layout} "
+                         f"with every size after the first >= 1")
 
 
 def check_conv_args(op: str, kind: str, x, w) -> None:
@@ -86,7 +89,7 @@ def check_bias(op: str, b, out_channels: int, dtype) -> None:
 
 
 def _c(a: np.ndarray) -> np.ndarray:
-    """Kernels index raw memory: hand them C-contiguous arrays (gy may arrive as a view)."""
+    """C-contiguous once, here: the kernels copy any other layout on every call (gy may arrive as a view)."""
     return np.ascontiguousarray(a)
 
 
@@ -94,10 +97,11 @@ class DepthwiseConv2d(Function):
     """Depthwise conv: every input channel c has its own m filters; output channel c·m+k.
 
     x (N,C,H,W), w (C·m,1,kh,kw) (PyTorch groups=C layout), y (N,C·m,P,Q):
-        y[n,c·m+k,p,q]       = Σ_ij w[c·m+k,0,i,j]·xp[n,c,p·s+i·d, q·s+j·d]
-    backward (gxp then cropped to gx = gxp[:, :, pt:pt+H, pl:pl+W]):
-        gxp[n,c,p·s+i·d, q·s+j·d] += Σ_k w[c·m+k,0,i,j]·gy[n,c·m+k,p,q]       (for every p,q,i,j)
-        gw[c·m+k,0,i,j]      = Σ_npq gy[n,c·m+k,p,q]·xp[n,c,p·s+i·d, q·s+j·d]
+        y[n,c·m+k,p,q]  = Σ_ij w[c·m+k,0,i,j]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+    backward:
+        gx[n,c,h,w]     = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k,0,i,j]·gy[n,c·m+k,p,q]
+        gw[c·m+k,0,i,j] = Σ_npq gy[n,c·m+k,p,q]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+    (gx is a depthwise conv of gy placed on the stride grid, with the kernel flipped in i and j.)
     kernels: depthwise_forward / depthwise_backward_input / depthwise_backward_weight
     """
 
@@ -114,7 +118,9 @@ class DepthwiseConv2d(Function):
     def backward(ctx: Context, gy):
         x, w = ctx.saved
         gy = _c(gy.astype(x.dtype, copy=False))
-        gx = depthwise_kernels.depthwise_backward_input(gy, w, ctx.g) if ctx.needs_input_grad[0] else None
+        gx = None
+        if ctx.needs_input_grad[0]:  # w (C·m,1,kh,kw) alone cannot tell C from m: pass C
+            gx = depthwise_kernels.depthwise_backward_input(gy, w, ctx.g, in_channels=x.shape[1])
         gw = depthwise_kernels.depthwise_backward_weight(x, gy, ctx.g) if ctx.needs_input_grad[1] else None
         return gx, gw
 
@@ -150,10 +156,10 @@ class Conv2d(Function):
     """Standard 2-D convolution (cross-correlation, as PyTorch): every output channel sees all c.
 
     x (N,C,H,W), w (O,C,kh,kw), y (N,O,P,Q):
-        y[n,o,p,q]   = Σ_cij w[o,c,i,j]·xp[n,c,p·s+i·d, q·s+j·d]
-    backward (gxp then cropped to gx = gxp[:, :, pt:pt+H, pl:pl+W]):
-        gxp[n,c,p·s+i·d, q·s+j·d] += Σ_o w[o,c,i,j]·gy[n,o,p,q]                (for every p,q,i,j)
-        gw[o,c,i,j]  = Σ_npq gy[n,o,p,q]·xp[n,c,p·s+i·d, q·s+j·d]
+        y[n,o,p,q]   = Σ_cij w[o,c,i,j]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+    backward:
+        gx[n,c,h,w]  = Σ_{o,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o,c,i,j]·gy[n,o,p,q]
+        gw[o,c,i,j]  = Σ_npq gy[n,o,p,q]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
     kernels: conv2d_forward / conv2d_backward_input / conv2d_backward_weight
     """
 
@@ -194,10 +200,5 @@ class AddBias(Function):
 
     @staticmethod
     def backward(ctx: Context, gy):
-        gb = _bias_backward(_c(gy)) if ctx.needs_input_grad[1] else None
+        gb = bias_backward(gy) if ctx.needs_input_grad[1] else None
         return (gy if ctx.needs_input_grad[0] else None), gb
-
-
-def _bias_backward(gy: np.ndarray) -> np.ndarray:
-    from ..kernels.bias import bias_backward
-    return bias_backward(gy)

@@ -1,8 +1,9 @@
 """Pooling ops: max, average (over kernel windows) and global average (over the whole image).
 
-Letters as in ``ops/conv.py``: x (N,C,H,W), y (N,C,P,Q), gy = dL/dy, gx = dL/dx; window
-offsets i/j in [0,kh)×[0,kw), stride s, xp = x padded by (pt, pb, pl, pr) (with -inf for max,
-with 0 for average). Pooling has no dilation.
+Letters as in ``ops/conv.py`` and the kernel code: x (N,C,H,W), y (N,C,P,Q), gy = dL/dy,
+gx = dL/dx; window offsets i < kh, j < kw; stride (sh, sw); padding g.padding = (pt, pb, pl, pr),
+at most half the kernel (PyTorch's rule), so every window holds at least one pixel of x.
+Pooling has no dilation; stride defaults to the kernel size.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ def _check_x(op: str, x) -> None:
 
 
 class MaxPool2d(Function):
-    """y[n,c,p,q] = max_ij xp[n,c,p·s+i, q·s+j];  the kernel also returns where each max was,
-    argmax[n,c,p,q] = the flat (h·W + w) position in x of that maximum.
+    """Max over each kh×kw window; the window of (p,q) is rows(p) = {p·sh-pt+i : i < kh}, cols(q) =
+    {q·sw-pl+j : j < kw}, clipped to the image (so padding acts as -inf).
 
-    backward: gx[n,c,h,w] = Σ_{p,q : argmax[n,c,p,q] = (h,w)} gy[n,c,p,q]   (overlapping windows add up;
-    a tie goes to the first maximum in window order, as PyTorch).
+        y[n,c,p,q]      = max_{h ∈ rows(p), w ∈ cols(q)} x[n,c,h,w]
+        argmax[n,c,p,q] = h·W + w of the first maximum in (i, j) order (as PyTorch)
+    backward (overlapping windows add up):
+        gx[n,c,h,w]     = Σ_{p,q : argmax[n,c,p,q] = h·W + w} gy[n,c,p,q]
     kernels: max_pool2d_forward / max_pool2d_backward
     """
 
@@ -46,10 +49,12 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """y[n,c,p,q] = (1/cnt[p,q])·Σ_ij xp[n,c,p·s+i, q·s+j]  with cnt[p,q] = kh·kw when
-    count_include_pad, else the number of window taps that fall inside x (not in the padding).
+    """Mean over each kh×kw window (rows(p), cols(q) as in MaxPool2d; padding acts as zeros).
 
-    backward: gxp[n,c,p·s+i, q·s+j] += gy[n,c,p,q] / cnt[p,q]   (for every p,q,i,j), gx = gxp cropped.
+        y[n,c,p,q]  = Σ_{h ∈ rows(p), w ∈ cols(q)} x[n,c,h,w] / D[p,q]
+    backward:
+        gx[n,c,h,w] = Σ_{p,q : h ∈ rows(p), w ∈ cols(q)} gy[n,c,p,q] / D[p,q]
+    with D = kh·kw if count_include_pad else |rows(p)|·|cols(q)| (the pixels inside the image).
     kernels: avg_pool2d_forward / avg_pool2d_backward
     """
 
@@ -67,19 +72,20 @@ class AvgPool2d(Function):
 
 
 class GlobalAvgPool2d(Function):
-    """y[n,c] = (1/(H·W))·Σ_hw x[n,c,h,w]   (N,C,H,W) -> (N,C).
+    """Mean over the whole image: (N,C,H,W) -> (N,C).
 
-    backward: gx[n,c,h,w] = gy[n,c] / (H·W)   (numpy broadcast; no kernel needed).
+        y[n,c]      = Σ_hw x[n,c,h,w] / (H·W)
+    backward:
+        gx[n,c,h,w] = gy[n,c] / (H·W)
+    kernels: global_avg_pool2d_forward / global_avg_pool2d_backward (plain numpy: nothing to jit)
     """
 
     @staticmethod
     def forward(ctx: Context, x):
         _check_x("global_avg_pool2d", x)
-        ctx.in_shape = x.shape
-        return x.mean(axis=(2, 3), dtype=x.dtype)
+        ctx.in_hw, ctx.dtype = x.shape[2:], x.dtype
+        return pool_kernels.global_avg_pool2d_forward(x)
 
     @staticmethod
     def backward(ctx: Context, gy):
-        N, C, H, W = ctx.in_shape
-        gx = np.broadcast_to((gy / (H * W))[:, :, None, None], ctx.in_shape)  # (N,C) -> (N,C,H,W)
-        return (np.ascontiguousarray(gx),)
+        return (pool_kernels.global_avg_pool2d_backward(gy.astype(ctx.dtype, copy=False), ctx.in_hw),)

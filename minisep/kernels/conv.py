@@ -1,0 +1,98 @@
+"""Standard 2-D convolution (cross-correlation, as PyTorch), im2col-free.
+
+x (N, C, H, W), w (O, C, kh, kw), y (N, O, P, Q); xp is x zero-padded by g.padding = (pt, pb, pl, pr).
+
+    y[n, o, p, q]  = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+    gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh + i·dh - pt = h, q·sw + j·dw - pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+
+gx is the convolution of gy (placed on the stride grid) with the kernel flipped in i, j and its
+in/out channels swapped: the same jitted correlation as the forward pass (see core.py), whose "taps"
+are the C·kh·kw pairs (plane c, shift i·dh·Wc + j·dw) of the padded canvas.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import checks, core
+from .geometry import ConvGeometry
+from .windows import fold, windows
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]        -> (N, O, P, Q)"""
+    op = "conv2d_forward"
+    x, w = checks.array4d(x, "x", op), checks.array4d(w, "w", op, "(O, C, kh, kw)")
+    checks.same_dtype(x, "x", w, "w", op)
+    checks.channels(x.shape[1], w, op, f"x (shape {x.shape})")
+    checks.geometry(g, op, x.shape[2:], w.shape[2:])
+    N, C = x.shape[:2]
+    O, (kh, kw), (sh, sw), (P, Q) = w.shape[0], g.kernel_hw, g.stride, g.out_hw
+    cv = core.canvas(g)
+    lead, A, B = cv.x_box
+    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
+    base = (np.arange(C)[:, None] * cv.Lx + cv.taps[None, :]).ravel()  # (C·T,) plane c, tap (i, j)
+    y = np.empty((N, O, P, Q), x.dtype)
+    core.corr_dense(xc.reshape(N, C * cv.Lx), core.padded_rows(w.reshape(O, C * kh * kw)), base,
+                    y, 0, sh * cv.Wc, sw, P, Q)  # (p, q) sits at u = p·sh·Wc + q·sw
+    return y
+
+
+def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+
+    A convolution of the stride-dilated gy with the flipped, transposed kernel.     -> (N, C, H, W)
+    """
+    op = "conv2d_backward_input"
+    gy, w = checks.array4d(gy, "gy", op, "(N, O, P, Q)"), checks.array4d(w, "w", op, "(O, C, kh, kw)")
+    checks.same_dtype(gy, "gy", w, "w", op)
+    checks.geometry(g, op, kernel_hw=w.shape[2:])
+    checks.grad_shape(gy, (gy.shape[0], w.shape[0]) + g.out_hw, op)
+    N, (O, C, kh, kw) = gy.shape[0], w.shape
+    (H, W), (sh, sw), (P, Q) = g.in_hw, g.stride, g.out_hw
+    cv = core.canvas(g)
+    lead, A, B = cv.x_box
+    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg): gy on the stride grid
+    # wf[c, o·T + t] = w[o, c, kh-1-i, kw-1-j]
+    wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, O * kh * kw)
+    base = (np.arange(O)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (O·T,) plane o, tap t
+    gx = np.zeros((N, C, H, W), gy.dtype)  # pixels outside the canvas get no gradient
+    # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
+    core.corr_dense(gyg.reshape(N, O * cv.Lg), core.padded_rows(wf), base, gx, lead, cv.Wc, 1, A, B)
+    return gx
+
+
+def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]     -> (O, C, kh, kw)"""
+    op = "conv2d_backward_weight"
+    x, gy = checks.array4d(x, "x", op), checks.array4d(gy, "gy", op, "(N, O, P, Q)")
+    checks.same_dtype(x, "x", gy, "gy", op)
+    checks.geometry(g, op, x.shape[2:])
+    N, C = x.shape[:2]
+    checks.grad_shape(gy, (N, gy.shape[1]) + g.out_hw, op)
+    O, (kh, kw), (sh, sw), (P, Q) = gy.shape[1], g.kernel_hw, g.stride, g.out_hw
+    cv = core.canvas(g)
+    lead, A, B = cv.x_box
+    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
+    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg), zeros off the grid
+    base = (np.arange(C)[:, None] * cv.Lx + cv.taps[None, :]).ravel()
+    gw = core.wgrad_dense(gyg, cv.M, xc.reshape(N, C * cv.Lx), base, 0, sh * cv.Wc, sw, P, Q,
+                          core.wgrad_chunks(N))  # sums over the output positions (p, q)
+    return gw.reshape(O, C, kh, kw)  # (O, C·T) -> (O, C, kh, kw)
+
+
+# ---- references: np.pad + sliding windows + einsum, not jitted ------------------------------------
+
+def conv2d_forward_reference(x, w, g):
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    return np.einsum("ncpqij,ocij->nopq", windows(x, g), w)
+
+
+def conv2d_backward_input_reference(gy, w, g):
+    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
+    return fold(np.einsum("nopq,ocij->ncpqij", gy, w), g)
+
+
+def conv2d_backward_weight_reference(x, gy, g):
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    return np.einsum("nopq,ncpqij->ocij", gy, windows(x, g))

@@ -1,0 +1,128 @@
+"""Depthwise 2-D convolution: every input channel c has its own m filters (depth multiplier m).
+
+Layout as PyTorch (groups=C) and Keras (depth_multiplier=m): x (N, C, H, W), w (C·m, 1, kh, kw),
+output channel o = c·m + k for k < m. xp is x zero-padded by g.padding = (pt, pb, pl, pr).
+
+    y[n, c·m+k, p, q]  = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+    gx[n, c, h, w]     = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+    gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+
+gx is a depthwise convolution of gy (placed on the stride grid, i.e. dilated by s) with the kernel
+flipped in i and j and the m filters of a channel summed: the same kernel as the forward pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import checks, core
+from .geometry import ConvGeometry
+from .windows import fold, windows
+
+
+def _inputs(op, x, w, g):
+    x, w = checks.array4d(x, "x", op), checks.array4d(w, "w", op, "(C·m, 1, kh, kw)")
+    checks.same_dtype(x, "x", w, "w", op)
+    m = checks.depthwise_weight(w, x.shape[1], op)
+    checks.geometry(g, op, x.shape[2:], w.shape[2:])
+    return x, w, m
+
+
+def _grad_inputs(op, gy, w, g, in_channels):
+    gy, w = checks.array4d(gy, "gy", op, "(N, C·m, P, Q)"), checks.array4d(w, "w", op, "(C·m, 1, kh, kw)")
+    checks.same_dtype(gy, "gy", w, "w", op)
+    C = w.shape[0] if in_channels is None else in_channels
+    if not isinstance(C, (int, np.integer)) or isinstance(C, bool) or C < 1:
+        raise TypeError(f"{op}: in_channels must be a positive int (x.shape[1]), got {in_channels!r}")
+    m = checks.depthwise_weight(w, C, op, "in_channels")
+    checks.geometry(g, op, kernel_hw=w.shape[2:])
+    checks.grad_shape(gy, (gy.shape[0], C * m) + g.out_hw, op)
+    return gy, w, int(C), m
+
+
+def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]   -> (N, C·m, P, Q)"""
+    x, w, m = _inputs("depthwise_forward", x, w, g)
+    N, C = x.shape[:2]
+    (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
+    cv = core.canvas(g)
+    lead, A, B = cv.x_box
+    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
+    y = np.empty((N, C * m, P, Q), x.dtype)
+    # output o reads canvas plane o // m at the kh·kw tap offsets; (p, q) sits at u = p·sh·Wc + q·sw
+    core.corr_grouped(xc.reshape(N, C * cv.Lx), w.reshape(C * m, kh * kw), cv.taps, cv.Lx, m,
+                      y, 0, sh * cv.Wc, sw, P, Q)
+    return y
+
+
+def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
+                             in_channels: int | None = None) -> np.ndarray:
+    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+
+    A flipped, dilated depthwise conv of gy. w alone cannot tell C from m (w.shape[0] = C·m): pass
+    in_channels = x.shape[1] when m > 1; None means m = 1.                        -> (N, C, H, W)
+    """
+    gy, w, C, m = _grad_inputs("depthwise_backward_input", gy, w, g, in_channels)
+    N = gy.shape[0]
+    (H, W), (kh, kw), (sh, sw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.out_hw
+    cv = core.canvas(g)
+    lead, A, B = cv.x_box
+    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg): gy on the stride grid
+    # wf[c, k·T + t] = w[c·m+k, 0, kh-1-i, kw-1-j]: flipped taps, the m filters of channel c side by side
+    wf = np.ascontiguousarray(w[:, 0, ::-1, ::-1]).reshape(C, m * kh * kw)
+    base = (np.arange(m)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (m·T,) plane k, tap t
+    gx = np.zeros((N, C, H, W), gy.dtype)  # pixels outside the canvas get no gradient
+    # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
+    core.corr_grouped(gyg.reshape(N, C * m * cv.Lg), wf, base, m * cv.Lg, 1, gx, lead, cv.Wc, 1, A, B)
+    return gx
+
+
+def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+
+    -> (C·m, 1, kh, kw)
+    """
+    op = "depthwise_backward_weight"
+    x, gy = checks.array4d(x, "x", op), checks.array4d(gy, "gy", op, "(N, C·m, P, Q)")
+    checks.same_dtype(x, "x", gy, "gy", op)
+    checks.geometry(g, op, x.shape[2:])
+    N, C = x.shape[:2]
+    if gy.shape[1] % C != 0:
+        raise ValueError(f"{op}: gy must have C·m channels for the {C} channels of x (shape {x.shape}), "
+                         f"got gy shape {gy.shape}")
+    checks.grad_shape(gy, (N, gy.shape[1]) + g.out_hw, op)
+    m = gy.shape[1] // C
+    (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
+    cv = core.canvas(g)
+    lead, A, B = cv.x_box
+    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
+    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg), zeros off the grid
+    gw = core.wgrad_grouped(gyg, cv.M, xc.reshape(N, C * cv.Lx), cv.taps, cv.Lx, m,
+                            0, sh * cv.Wc, sw, P, Q)  # (C·m, T): sums over the output positions (p, q)
+    return gw.reshape(C * m, 1, kh, kw)
+
+
+# ---- references: np.pad + sliding windows + einsum, not jitted ------------------------------------
+
+def depthwise_forward_reference(x, w, g):
+    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    N, C = x.shape[:2]
+    m, (kh, kw), (P, Q) = w.shape[0] // C, g.kernel_hw, g.out_hw
+    y = np.einsum("ncpqij,ckij->nckpq", windows(x, g), w.reshape(C, m, kh, kw))
+    return y.reshape(N, C * m, P, Q)
+
+
+def depthwise_backward_input_reference(gy, w, g, in_channels=None):
+    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+    """
+    C = w.shape[0] if in_channels is None else in_channels
+    N, m, (kh, kw), (P, Q) = gy.shape[0], w.shape[0] // C, g.kernel_hw, g.out_hw
+    t = np.einsum("nckpq,ckij->ncpqij", gy.reshape(N, C, m, P, Q), w.reshape(C, m, kh, kw))
+    return fold(t, g)
+
+
+def depthwise_backward_weight_reference(x, gy, g):
+    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    N, C = x.shape[:2]
+    m, (kh, kw), (P, Q) = gy.shape[1] // C, g.kernel_hw, g.out_hw
+    gw = np.einsum("nckpq,ncpqij->ckij", gy.reshape(N, C, m, P, Q), windows(x, g))
+    return gw.reshape(C * m, 1, kh, kw)

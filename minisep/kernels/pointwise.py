@@ -1,0 +1,87 @@
+"""Pointwise (1x1) convolution: a matrix product over channels at every pixel.
+
+x (N, C, H, W), w (O, C, 1, 1), y (N, O, H, W):
+
+    y[n, o, h, w]  = Σ_c w[o, c, 0, 0] · x[n, c, h, w]
+    gx[n, c, h, w] = Σ_o w[o, c, 0, 0] · gy[n, o, h, w]          (the transposed matrix)
+    gw[o, c, 0, 0] = Σ_{n,h,w} gy[n, o, h, w] · x[n, c, h, w]
+
+Per sample this is the GEMM (O, C) @ (C, H·W). It runs on the same jitted correlation as the other
+convolutions (every channel plane is a "tap" at offset c·H·W), not on BLAS: numba's np.dot would
+need scipy, and numpy's threaded BLAS competes for the cores with numba's threads.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import checks, core
+
+
+def pointwise_forward(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """y[n, o, h, w] = Σ_c w[o, c, 0, 0] · x[n, c, h, w]                              -> (N, O, H, W)"""
+    op = "pointwise_forward"
+    x, w = checks.array4d(x, "x", op), _weight(w, op)
+    checks.same_dtype(x, "x", w, "w", op)
+    checks.channels(x.shape[1], w, op, f"x (shape {x.shape})")
+    N, C, H, W = x.shape
+    O = w.shape[0]
+    y = np.empty((N, O, H, W), x.dtype)
+    # plane c of sample n starts at c·H·W; the wide positions u = h·W + w are the pixels themselves
+    core.corr_dense(x.reshape(N, C * H * W), core.padded_rows(w.reshape(O, C)), np.arange(C) * (H * W),
+                    y, 0, W, 1, H, W)
+    return y
+
+
+def pointwise_backward_input(gy: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """gx[n, c, h, w] = Σ_o w[o, c, 0, 0] · gy[n, o, h, w]                             -> (N, C, H, W)"""
+    op = "pointwise_backward_input"
+    gy, w = checks.array4d(gy, "gy", op, "(N, O, H, W)"), _weight(w, op)
+    checks.same_dtype(gy, "gy", w, "w", op)
+    if gy.shape[1] != w.shape[0]:
+        raise ValueError(f"{op}: gy must have the O={w.shape[0]} output channels of w (shape {w.shape}), "
+                         f"got gy shape {gy.shape}")
+    N, O, H, W = gy.shape
+    C = w.shape[1]
+    gx = np.empty((N, C, H, W), gy.dtype)
+    wt = core.padded_rows(np.ascontiguousarray(w.reshape(O, C).T))  # (C, O) transposed matrix
+    core.corr_dense(gy.reshape(N, O * H * W), wt, np.arange(O) * (H * W), gx, 0, W, 1, H, W)
+    return gx
+
+
+def pointwise_backward_weight(x: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """gw[o, c, 0, 0] = Σ_{n,h,w} gy[n, o, h, w] · x[n, c, h, w]                       -> (O, C, 1, 1)"""
+    op = "pointwise_backward_weight"
+    x, gy = checks.array4d(x, "x", op), checks.array4d(gy, "gy", op, "(N, O, H, W)")
+    checks.same_dtype(x, "x", gy, "gy", op)
+    if gy.shape[0] != x.shape[0] or gy.shape[2:] != x.shape[2:]:
+        raise ValueError(f"{op}: gy must have shape (N, O, H, W) with the N, H, W of x (shape {x.shape}), "
+                         f"got gy shape {gy.shape}")
+    N, C, H, W = x.shape
+    O = gy.shape[1]
+    gw = core.wgrad_dense(gy.reshape(N, O, H * W), 0, x.reshape(N, C * H * W), np.arange(C) * (H * W),
+                          0, W, 1, H, W, core.wgrad_chunks(N))  # (O, C)
+    return gw.reshape(O, C, 1, 1)
+
+
+def _weight(w, op):
+    w = checks.array4d(w, "w", op, "(O, C, 1, 1)")
+    if w.shape[2:] != (1, 1):
+        raise ValueError(f"{op}: w must have shape (O, C, 1, 1), got shape {w.shape}")
+    return w
+
+
+# ---- references: einsum, not jitted ---------------------------------------------------------------
+
+def pointwise_forward_reference(x, w):
+    """y[n, o, h, w] = Σ_c w[o, c, 0, 0] · x[n, c, h, w]"""
+    return np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x)
+
+
+def pointwise_backward_input_reference(gy, w):
+    """gx[n, c, h, w] = Σ_o w[o, c, 0, 0] · gy[n, o, h, w]"""
+    return np.einsum("oc,nohw->nchw", w[:, :, 0, 0], gy)
+
+
+def pointwise_backward_weight_reference(x, gy):
+    """gw[o, c, 0, 0] = Σ_{n,h,w} gy[n, o, h, w] · x[n, c, h, w]"""
+    return np.einsum("nohw,nchw->oc", gy, x)[:, :, None, None]

@@ -1,0 +1,240 @@
+"""Max and average pooling (PyTorch semantics), and global average pooling.
+
+x (N, C, H, W) -> y (N, C, P, Q); a window is rows p·sh - pt + i (i < kh), columns q·sw - pl + j (j < kw),
+clipped to the image: `rows(p)`, `cols(q)`. Padding acts as -inf for max and as zeros for average.
+
+    max:  y[n, c, p, q] = max_{h ∈ rows(p), w ∈ cols(q)} x[n, c, h, w];  argmax[n, c, p, q] = h·W + w of the
+          first maximum in (i, j) order (a NaN wins, as in PyTorch)
+          gx[n, c, h, w] = Σ_{p,q : argmax[n, c, p, q] = h·W + w} gy[n, c, p, q]
+    avg:  y[n, c, p, q] = Σ_{h ∈ rows(p), w ∈ cols(q)} x[n, c, h, w] / D[p, q]
+          gx[n, c, h, w] = Σ_{p,q : h ∈ rows(p), w ∈ cols(q)} gy[n, c, p, q] / D[p, q]
+          D = kh·kw if count_include_pad else |rows(p)|·|cols(q)|
+    global average:  y[n, c] = Σ_hw x[n, c, h, w] / (H·W);   gx[n, c, h, w] = gy[n, c] / (H·W)
+
+Every window holds at least one pixel (padding <= kernel // 2, checked), so no window is empty.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from . import checks
+from .geometry import ConvGeometry, pair
+from .windows import fold, windows
+
+
+def _pool_inputs(op, x, g):
+    x = checks.array4d(x, "x", op)
+    checks.geometry(g, op, x.shape[2:])
+    _pool_geometry(g, op)
+    return x
+
+
+def _pool_geometry(g, op):
+    (kh, kw), (pt, pb, pl, pr) = g.kernel_hw, g.padding
+    if g.dilation != (1, 1) or max(pt, pb) > kh // 2 or max(pl, pr) > kw // 2:
+        raise ValueError(f"{op}: g must be a pooling geometry (dilation 1, padding <= kernel // 2 = "
+                         f"{(kh // 2, kw // 2)}), got dilation {g.dilation} and padding {g.padding}; "
+                         f"build it with pool_geometry")
+
+
+def _grad_inputs(op, gy, g):
+    gy = checks.array4d(gy, "gy", op, "(N, C, P, Q)")
+    checks.geometry(g, op)
+    _pool_geometry(g, op)
+    checks.grad_shape(gy, gy.shape[:2] + g.out_hw, op)
+    return gy
+
+
+@njit(parallel=True, cache=True)
+def _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q):
+    N, C, H, W = x.shape
+    y = np.empty((N, C, P, Q), x.dtype)
+    arg = np.empty((N, C, P, Q), np.int64)
+    for nc in prange(N * C):  # iteration (n, c) writes only y[n, c] and arg[n, c]
+        n, c = nc // C, nc % C
+        img = x[n, c]
+        for p in range(P):
+            h0 = p * sh - pt
+            i_lo, i_hi = max(0, -h0), min(kh, H - h0)  # window rows h0 + i inside [0, H)
+            for q in range(Q):
+                w0 = q * sw - pl
+                j_lo, j_hi = max(0, -w0), min(kw, W - w0)
+                best_h, best_w = h0 + i_lo, w0 + j_lo
+                best = img[best_h, best_w]
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        v = img[h0 + i, w0 + j]
+                        if v > best or np.isnan(v):
+                            best, best_h, best_w = v, h0 + i, w0 + j
+                y[n, c, p, q] = best
+                arg[n, c, p, q] = best_h * W + best_w
+    return y, arg
+
+
+@njit(parallel=True, cache=True)
+def _max_pool_backward(gy, arg, H, W):
+    N, C = gy.shape[0], gy.shape[1]
+    gx = np.zeros((N, C, H * W), gy.dtype)
+    for nc in prange(N * C):  # iteration (n, c) writes only gx[n, c]: scatter-add inside one image
+        n, c = nc // C, nc % C
+        flat, g_img, a_img = gx[n, c], gy[n, c], arg[n, c]
+        for p in range(gy.shape[2]):
+            for q in range(gy.shape[3]):
+                flat[a_img[p, q]] += g_img[p, q]
+    return gx.reshape(N, C, H, W)
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad):
+    N, C, H, W = x.shape
+    y = np.empty((N, C, P, Q), x.dtype)
+    zero = np.zeros(1, x.dtype)[0]
+    for nc in prange(N * C):  # iteration (n, c) writes only y[n, c]
+        n, c = nc // C, nc % C
+        img = x[n, c]
+        for p in range(P):
+            h0 = p * sh - pt
+            i_lo, i_hi = max(0, -h0), min(kh, H - h0)
+            for q in range(Q):
+                w0 = q * sw - pl
+                j_lo, j_hi = max(0, -w0), min(kw, W - w0)
+                s = zero
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        s += img[h0 + i, w0 + j]
+                y[n, c, p, q] = s / (kh * kw if include_pad else (i_hi - i_lo) * (j_hi - j_lo))
+    return y
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad):
+    N, C, P, Q = gy.shape
+    gx = np.zeros((N, C, H, W), gy.dtype)
+    for nc in prange(N * C):  # iteration (n, c) writes only gx[n, c]
+        n, c = nc // C, nc % C
+        img = gx[n, c]
+        for p in range(P):
+            h0 = p * sh - pt
+            i_lo, i_hi = max(0, -h0), min(kh, H - h0)
+            for q in range(Q):
+                w0 = q * sw - pl
+                j_lo, j_hi = max(0, -w0), min(kw, W - w0)
+                v = gy[n, c, p, q] / (kh * kw if include_pad else (i_hi - i_lo) * (j_hi - j_lo))
+                for i in range(i_lo, i_hi):
+                    for j in range(j_lo, j_hi):
+                        img[h0 + i, w0 + j] += v
+    return gx
+
+
+def max_pool2d_forward(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """y[n, c, p, q] = max_{i,j} xp[n, c, p·sh + i, q·sw + j]  (xp: x padded with -inf)
+
+    argmax[n, c, p, q] = h·W + w of the first maximum in (i, j) order (int64)       -> (y, argmax)
+    """
+    x = _pool_inputs("max_pool2d_forward", x, g)
+    (kh, kw), (sh, sw), (pt, _, pl, _), (P, Q) = g.kernel_hw, g.stride, g.padding, g.out_hw
+    return _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q)
+
+
+def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """gx[n, c, h, w] = Σ_{p,q : argmax[n, c, p, q] = h·W + w} gy[n, c, p, q]                -> (N, C, H, W)"""
+    op = "max_pool2d_backward"
+    gy = _grad_inputs(op, gy, g)
+    H, W = g.in_hw
+    if not isinstance(argmax, np.ndarray) or argmax.dtype != np.int64 or argmax.shape != gy.shape:
+        got = f"shape {argmax.shape} dtype {argmax.dtype}" if isinstance(argmax, np.ndarray) else type(argmax).__name__
+        raise ValueError(f"{op}: argmax must be the int64 array of shape {gy.shape} returned by "
+                         f"max_pool2d_forward, got {got}")
+    if argmax.size and (argmax.min() < 0 or argmax.max() >= H * W):
+        raise ValueError(f"{op}: argmax values must be flat indices h·W + w in [0, {H * W}), "
+                         f"got values in [{argmax.min()}, {argmax.max()}]")
+    return _max_pool_backward(gy, np.ascontiguousarray(argmax), H, W)
+
+
+def avg_pool2d_forward(x: np.ndarray, g: ConvGeometry, count_include_pad: bool = True) -> np.ndarray:
+    """y[n, c, p, q] = Σ_{h ∈ rows(p), w ∈ cols(q)} x[n, c, h, w] / D[p, q]                  -> (N, C, P, Q)"""
+    x = _pool_inputs("avg_pool2d_forward", x, g)
+    (kh, kw), (sh, sw), (pt, _, pl, _), (P, Q) = g.kernel_hw, g.stride, g.padding, g.out_hw
+    return _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, bool(count_include_pad))
+
+
+def avg_pool2d_backward(gy: np.ndarray, g: ConvGeometry, count_include_pad: bool = True) -> np.ndarray:
+    """gx[n, c, h, w] = Σ_{p,q : h ∈ rows(p), w ∈ cols(q)} gy[n, c, p, q] / D[p, q]           -> (N, C, H, W)"""
+    gy = _grad_inputs("avg_pool2d_backward", gy, g)
+    (H, W), (kh, kw), (sh, sw), (pt, _, pl, _) = g.in_hw, g.kernel_hw, g.stride, g.padding
+    return _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, bool(count_include_pad))
+
+
+def global_avg_pool2d_forward(x: np.ndarray) -> np.ndarray:
+    """y[n, c] = Σ_hw x[n, c, h, w] / (H·W)                                                  -> (N, C)"""
+    x = checks.array4d(x, "x", "global_avg_pool2d_forward")
+    return x.mean(axis=(2, 3), dtype=x.dtype)
+
+
+def global_avg_pool2d_backward(gy: np.ndarray, in_hw: tuple[int, int]) -> np.ndarray:
+    """gx[n, c, h, w] = gy[n, c] / (H·W)                                                    -> (N, C, H, W)"""
+    op = "global_avg_pool2d_backward"
+    if not isinstance(gy, np.ndarray) or gy.dtype not in checks.FLOAT_DTYPES:
+        raise TypeError(f"{op}: gy must be a float32 or float64 numpy.ndarray, "
+                        f"got {getattr(gy, 'dtype', type(gy).__name__)}")
+    if gy.ndim != 2:
+        raise ValueError(f"{op}: gy must be 2-D (N, C), got shape {gy.shape}")
+    H, W = pair(in_hw, "in_hw", op)
+    return np.ascontiguousarray(np.broadcast_to((gy / (H * W))[:, :, None, None], gy.shape + (H, W)))
+
+
+# ---- references: sliding windows / np.add.at, not jitted ------------------------------------------
+
+def _window_counts(g):
+    """D[p, q] of count_include_pad=False: how many real pixels each window holds."""
+    return windows(np.ones((1, 1) + g.in_hw), g).sum(axis=(-2, -1))[0, 0]
+
+
+def max_pool2d_forward_reference(x, g):
+    """y[n, c, p, q] = max_{i,j} xp[n, c, p·sh + i, q·sw + j]; argmax = h·W + w of the first maximum,
+    a NaN wins (the last NaN)."""
+    (H, W), (kh, kw), (sh, sw), _, (pt, _, pl, _), (P, Q) = g
+    flat = windows(x, g, -np.inf).reshape(x.shape[:2] + (P, Q, kh * kw))
+    valid = windows(np.ones((1, 1, H, W)), g).reshape(P, Q, kh * kw) > 0
+    t = np.argmax(np.where(valid, flat, -np.inf), axis=-1)
+    t = np.where(np.take_along_axis(flat, t[..., None], -1)[..., 0] == -np.inf, np.argmax(valid, -1), t)
+    nan = np.isnan(flat)
+    t = np.where(nan.any(-1), kh * kw - 1 - np.argmax(nan[..., ::-1], -1), t)  # the last NaN
+    y = np.take_along_axis(flat, t[..., None], -1)[..., 0]
+    h = np.arange(P)[:, None] * sh - pt + t // kw
+    w = np.arange(Q)[None, :] * sw - pl + t % kw
+    return y, (h * W + w).astype(np.int64)
+
+
+def max_pool2d_backward_reference(gy, argmax, g):
+    """gx[n, c, h, w] = Σ_{p,q : argmax[n, c, p, q] = h·W + w} gy[n, c, p, q]"""
+    N, C = gy.shape[:2]
+    gx = np.zeros((N, C, g.in_hw[0] * g.in_hw[1]), gy.dtype)
+    n, c = np.indices((N, C))
+    np.add.at(gx, (n[..., None, None], c[..., None, None], argmax), gy)
+    return gx.reshape((N, C) + g.in_hw)
+
+
+def avg_pool2d_forward_reference(x, g, count_include_pad=True):
+    """y[n, c, p, q] = Σ_{h ∈ rows(p), w ∈ cols(q)} x[n, c, h, w] / D[p, q]"""
+    D = g.kernel_hw[0] * g.kernel_hw[1] if count_include_pad else _window_counts(g)
+    return (windows(x, g).sum(axis=(-2, -1)) / D).astype(x.dtype)
+
+
+def avg_pool2d_backward_reference(gy, g, count_include_pad=True):
+    """gx[n, c, h, w] = Σ_{p,q : h ∈ rows(p), w ∈ cols(q)} gy[n, c, p, q] / D[p, q]"""
+    D = g.kernel_hw[0] * g.kernel_hw[1] if count_include_pad else _window_counts(g)
+    t = np.broadcast_to((gy / D)[..., None, None], gy.shape + g.kernel_hw)  # (N, C, P, Q, kh, kw)
+    return fold(t, g).astype(gy.dtype)
+
+
+def global_avg_pool2d_forward_reference(x):
+    """y[n, c] = Σ_hw x[n, c, h, w] / (H·W)"""
+    return (np.einsum("nchw->nc", x) / (x.shape[2] * x.shape[3])).astype(x.dtype)
+
+
+def global_avg_pool2d_backward_reference(gy, in_hw):
+    """gx[n, c, h, w] = gy[n, c] / (H·W)"""
+    H, W = in_hw
+    return np.repeat(np.repeat(gy[:, :, None, None], H, axis=2), W, axis=3) / (H * W)

@@ -1,0 +1,176 @@
+"""Layers without spatial filters: Linear, BatchNorm2d, ReLU, pools, Flatten, Dropout (convs: layers_conv.py).
+
+Every layer with weights takes ``rng=`` (a numpy Generator, or an int seed; default seed 0, so
+building the same model twice gives the same weights) and ``dtype=`` (float32 default).
+Weight layouts are PyTorch's, so a state dict maps 1:1 onto the torch model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from . import init
+from ..ops.norm import batch_norm2d
+from .module import FLOAT_DTYPES, Module, Parameter
+
+
+def as_rng(rng, where: str) -> np.random.Generator:
+    """A Generator from ``rng`` (a Generator, used as is, or an int seed)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{where}: rng must be a numpy.random.Generator or an int seed >= 0, got {rng!r}")
+
+
+def check_dtype(dtype, where: str) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{where}: dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def check_int(value, name: str, where: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{where}: {name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """y = x·Wᵀ + b with W (out_features, in_features), b (out_features,).
+
+    Init: Glorot uniform for W (U(±√(6/(in+out))), suits the last, linear layer of our models), b = 0.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, rng=0, dtype=np.float32):
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", "Linear")
+        self.out_features = check_int(out_features, "out_features", "Linear")
+        dt = check_dtype(dtype, "Linear")
+        self.weight = Parameter(init.xavier_uniform((out_features, in_features), as_rng(rng, "Linear"), dtype=dt))
+        self.bias = Parameter(init.zeros((out_features,), dtype=dt)) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}" + ("" if self.bias is not None else ", bias=False")
+
+
+class BatchNorm2d(Module):
+    """Per-channel normalisation of (N,C,H,W) with learned scale ``weight`` (gamma) and shift ``bias`` (beta).
+
+    PyTorch semantics: training normalises with the batch mean and biased variance and updates
+    running_mean / running_var (unbiased) with ``momentum``; eval normalises with the running stats.
+    The backward is one Function, ``minisep.ops.norm.BatchNorm2d``, with its formula in the docstring.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, *, rng=None, dtype=np.float32):
+        super().__init__()
+        self.num_features = C = check_int(num_features, "num_features", "BatchNorm2d")
+        if not eps > 0:
+            raise ValueError(f"BatchNorm2d: eps must be > 0, got {eps!r}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNorm2d: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.eps, self.momentum, self.affine = float(eps), momentum, bool(affine)
+        dt = check_dtype(dtype, "BatchNorm2d")
+        self.weight = Parameter(init.ones((C,), dtype=dt)) if affine else None
+        self.bias = Parameter(init.zeros((C,), dtype=dt)) if affine else None
+        self.track_running_stats = bool(track_running_stats)
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(C, dtype=dt))
+            self.register_buffer("running_var", np.ones(C, dtype=dt))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+
+    def forward(self, x):
+        dt = x.dtype
+        gamma = self.weight if self.affine else np.ones(self.num_features, dtype=dt)
+        beta = self.bias if self.affine else np.zeros(self.num_features, dtype=dt)
+        if not self.track_running_stats:
+            return batch_norm2d(x, gamma, beta, None, None, True, eps=self.eps)
+        return batch_norm2d(x, gamma, beta, self.running_mean, self.running_var, self.training,
+                            self.momentum, self.eps, self.num_batches_tracked)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum}" + ("" if self.affine else ", affine=False")
+
+
+class ReLU(Module):
+    """y = max(x, 0)."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class MaxPool2d(Module):
+    """Max over each kernel_size window (stride defaults to kernel_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Mean over each kernel_size window; count_include_pad as PyTorch."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = bool(count_include_pad)
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+
+
+class GlobalAvgPool2d(Module):
+    """(N,C,H,W) -> (N,C): the mean of each channel (torch: AdaptiveAvgPool2d(1) + Flatten)."""
+
+    def forward(self, x):
+        return F.global_avg_pool2d(x)
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1·d2·...) for start_dim=1."""
+
+    def __init__(self, start_dim: int = 1):
+        super().__init__()
+        self.start_dim = start_dim
+
+    def forward(self, x):
+        return F.flatten(x, self.start_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}"
+
+
+class Dropout(Module):
+    """Zero each value with probability p while training (scaling the rest by 1/(1-p)); identity in eval.
+
+    The layer owns its Generator (seeded from ``rng``: an int seed, or one draw from a Generator), so
+    the masks are reproducible and independent of other layers' randomness.
+    """
+
+    def __init__(self, p: float = 0.5, *, rng=0):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a number in [0, 1], got {p!r}")
+        self.p = float(p)
+        seed = rng.integers(2**63) if isinstance(rng, np.random.Generator) else rng
+        self.rng = as_rng(seed, "Dropout")
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.rng, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

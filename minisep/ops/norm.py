@@ -1,0 +1,88 @@
+"""Batch normalisation over (N, H, W) per channel c, with its backward written out.
+
+Letters: x (N,C,H,W), gamma/beta (C,), y (N,C,H,W), gy = dL/dy; M = N·H·W values per channel;
+mu[c], var[c] the statistics used (the batch's when training, the running ones in eval);
+inv[c] = 1/√(var[c] + eps);  xh[n,c,h,w] = (x[n,c,h,w] - mu[c])·inv[c].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Context, Function
+from ..tensor import Tensor
+
+AXES = (0, 2, 3)  # the axes one channel's statistics are taken over
+
+
+def _per_channel(v: np.ndarray) -> np.ndarray:
+    return v.reshape(1, -1, 1, 1)  # (C,) -> (1,C,1,1), broadcasts against (N,C,H,W)
+
+
+class BatchNorm2d(Function):
+    """y[n,c,h,w] = gamma[c]·xh[n,c,h,w] + beta[c].
+
+    Training (mu, var = the batch's mean and biased variance, so they depend on x):
+        gbeta[c]  = Σ_nhw gy[n,c,h,w]
+        ggamma[c] = Σ_nhw gy[n,c,h,w]·xh[n,c,h,w]
+        gx[n,c,h,w] = gamma[c]·inv[c]/M · (M·gy[n,c,h,w] - gbeta[c] - xh[n,c,h,w]·ggamma[c])
+    Eval (mu, var = running statistics, constants):
+        gx[n,c,h,w] = gamma[c]·inv[c]·gy[n,c,h,w]   (gbeta, ggamma as above)
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x, gamma, beta, *, mean, var, eps=1e-5, batch_stats=False):
+        # batch_stats=True: mean/var are x's own batch statistics (so backward differentiates through them)
+        inv = (1.0 / np.sqrt(var + eps)).astype(x.dtype)  # (C,)
+        xh = (x - _per_channel(mean.astype(x.dtype, copy=False))) * _per_channel(inv)  # (N,C,H,W)
+        ctx.save_for_backward(xh, inv, gamma)
+        ctx.batch_stats = batch_stats
+        return xh * _per_channel(gamma) + _per_channel(beta)
+
+    @staticmethod
+    def backward(ctx: Context, gy):
+        xh, inv, gamma = ctx.saved
+        gbeta = gy.sum(axis=AXES)  # (C,)
+        ggamma = (gy * xh).sum(axis=AXES)  # (C,)
+        scale = _per_channel(gamma * inv)  # (1,C,1,1)
+        if ctx.batch_stats:
+            M = gy.size // gy.shape[1]
+            gx = scale / M * (M * gy - _per_channel(gbeta) - xh * _per_channel(ggamma))
+        else:
+            gx = scale * gy
+        return gx.astype(gy.dtype, copy=False), ggamma, gbeta
+
+
+def batch_norm2d(x, gamma, beta, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+                 training: bool, momentum: float | None = 0.1, eps: float = 1e-5,
+                 num_batches_tracked: np.ndarray | None = None):
+    """Normalise x (N,C,H,W) per channel; in training, also update the running statistics IN PLACE:
+
+        running_mean ← (1-momentum)·running_mean + momentum·mu
+        running_var  ← (1-momentum)·running_var  + momentum·var·M/(M-1)   (unbiased, as PyTorch)
+
+    momentum=None gives the cumulative average (momentum = 1/num_batches_tracked). Without running
+    statistics (None), batch statistics are used in eval too.
+    """
+    C = gamma.shape[0]
+    if x.ndim != 4 or x.shape[1] != C:
+        raise ValueError(f"batch_norm2d: x must be (N, {C}, H, W) for {C} channels, got shape {tuple(x.shape)}")
+    use_batch = training or running_mean is None
+    if not use_batch:
+        return BatchNorm2d.apply(x, gamma, beta, mean=running_mean, var=running_var, eps=eps)
+    M = x.shape[0] * x.shape[2] * x.shape[3]
+    if M < 2 and training:
+        raise ValueError(f"batch_norm2d: training needs more than one value per channel to take a variance, "
+                         f"got x of shape {tuple(x.shape)}; use a larger batch or call model.eval()")
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    mean = data.mean(axis=AXES)  # (C,)
+    var = data.var(axis=AXES)  # (C,) biased (divides by M): what normalises the batch
+    if training and running_mean is not None:
+        if num_batches_tracked is not None:
+            num_batches_tracked += 1
+        f = 1.0 / float(num_batches_tracked) if momentum is None else float(momentum)
+        running_mean *= 1 - f
+        running_mean += f * mean
+        running_var *= 1 - f
+        running_var += f * var * (M / (M - 1))  # unbiased for the running estimate, as PyTorch
+    return BatchNorm2d.apply(x, gamma, beta, mean=mean, var=var, eps=eps, batch_stats=True)
