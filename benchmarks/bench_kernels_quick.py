@@ -3,8 +3,8 @@
     python benchmarks/bench_kernels_quick.py [--repeat 20] [--no-reference] [--threads N]
 
 float32, medians in milliseconds. "fwd+bwd" = forward + backward_input + backward_weight (for torch:
-forward and .backward() computing both gradients). The implementations are timed round-robin, one
-call each per round, so a slow spell of the machine hits all of them alike. Padding is 'same'.
+forward and .backward() computing both gradients). The implementations take turns in blocks of
+5 calls, so a slow spell of the machine hits all of them alike. Padding is 'same'.
 """
 from __future__ import annotations
 
@@ -64,16 +64,18 @@ def passes(name, x, w, gy, g):
     return impls
 
 
-def median_ms(fns, repeat):
-    """Round-robin timing: {key: median ms}."""
+def median_ms(fns, repeat, block=5):
+    """{key: median ms}: blocks of `block` consecutive calls per implementation, cycled until each
+    has `repeat` calls, so each runs with warm caches yet a slow spell of the machine hits all alike."""
     times = {key: [] for key in fns}
     for key, fn in fns.items():  # warm up (JIT compile, caches, torch's first-call setup)
         fn()
-    for _ in range(repeat):
+    while min(len(t) for t in times.values()) < repeat:
         for key, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[key].append(time.perf_counter() - start)
+            for _ in range(min(block, repeat - len(times[key]))):
+                start = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - start)
     return {key: 1e3 * float(np.median(t)) for key, t in times.items()}
 
 
@@ -91,7 +93,7 @@ def main():
     load = os.getloadavg()[0]
     if load > 0.5:
         print(f"warning: load average {load:.1f} before starting: other processes share the cores")
-    print(f"float32, {numba.get_num_threads()} threads, median of {args.repeat} rounds "
+    print(f"float32, {numba.get_num_threads()} threads, median of {args.repeat} calls "
           f"(reference: of {max(1, args.repeat // 10)}), ms")
     print("| kernel | N,C->O,H,k | pass | minisep | reference | torch | minisep / torch |")
     print("|---|---|---|---|---|---|---|")

@@ -26,8 +26,8 @@ def _add_data_args(p: argparse.ArgumentParser, dataset_required: bool = True, li
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 2e-3 for adam/adamw, 0.05 for sgd)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: 32 for digits, 128 otherwise")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 5e-3 for adam/adamw, 0.05 for sgd)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     p.add_argument("--weight-decay", type=float, default=0.0, help="applied to conv/linear weights, never to depthwise filters, biases or BN")
     p.add_argument("--schedule", choices=("cosine", "step", "none"), default="cosine")

@@ -26,8 +26,10 @@ def test_every_variant_builds_and_gives_logits(name, shape):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_separable_twins_have_fewer_params_and_mult_adds(shape):
     costs = {name: cost(models.build_model(name, input_shape=shape), shape) for name in models.MODEL_NAMES}
+    gap = {name: cost(models.build_model(name, input_shape=shape, head="gap"), shape) for name in models.MODEL_NAMES}
     for name in ("separable", "separable_relu", "separable_bn_relu"):
-        assert costs[name][0] < costs["standard"][0] / 3 and costs[name][1] < costs["standard"][1] / 3
+        assert costs[name][0] < costs["standard"][0] / 2 and costs[name][1] < costs["standard"][1] / 5
+        assert gap[name][0] < gap["standard"][0] / 5  # without the flatten head's weights
     assert costs["separable"] == costs["separable_relu"]
     assert costs["separable_bn_relu"][0] > costs["separable"][0]  # the extra BatchNorms' gamma and beta
 
@@ -36,7 +38,7 @@ def test_param_count_of_the_8x8_models_by_hand():
     conv = lambda c, o, k=3: o * c * k * k  # noqa: E731  (no bias: BN follows)
     sep = lambda c, o, k=3: c * k * k + o * c  # noqa: E731
     bn = lambda c: 2 * c  # noqa: E731
-    head = 64 * 10 + 10
+    head = 64 * 4 * 4 * 10 + 10  # flatten (64, 4, 4) -> 10
     stem = conv(1, 16) + bn(16)
     assert models.build_model("standard", (1, 8, 8)).num_parameters() == \
         stem + conv(16, 32) + bn(32) + conv(32, 64) + bn(64) + head
@@ -64,7 +66,7 @@ def test_mult_adds_of_a_tiny_model_by_hand():
 def test_summary_text_shows_the_ratio_and_the_formula():
     model = models.build_model("separable", (1, 28, 28))
     text = summary(model, (1, 28, 28))
-    assert "1/N + 1/k² = 1/32 + 1/9 = 0.1424" in text and "1/N + 1/k² = 1/128 + 1/9" in text
+    assert "1/N + 1/k² = 1/32 + 1/9 = 0.1424" in text and "1/N + 1/k² = 1/64 + 1/9 = 0.1267" in text
     assert f"Total params: {model.num_parameters():,}" in text
     assert "block1.0.depthwise" in text and "32x28x28" in text
     assert models.summary is summary  # re-exported for the CLI
@@ -88,7 +90,7 @@ def test_same_seed_same_weights_and_width_scales_channels():
     assert all(np.array_equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
     assert not np.array_equal(a.state_dict()["stem.0.weight"], c.state_dict()["stem.0.weight"])
     half = models.build_model("standard", (1, 8, 8), width=0.5)
-    assert half.stem[0].weight.shape == (8, 1, 3, 3) and half.classifier.weight.shape == (10, 32)
+    assert half.stem[0].weight.shape == (8, 1, 3, 3) and half.classifier.weight.shape == (10, 32 * 4 * 4)
     assert models.build_model("standard", (3, 16, 20), num_classes=7)(np.zeros((2, 3, 16, 20), np.float32)).shape == (2, 7)
 
 
@@ -99,6 +101,8 @@ def test_bad_arguments():
         models.build_model("standard", input_shape=(28, 28))
     with pytest.raises(ValueError, match="at least 4x4"):
         models.build_model("standard", input_shape=(1, 3, 3))
+    with pytest.raises(ValueError, match="head"):
+        models.build_model("standard", head="avg")
     with pytest.raises(ValueError, match="width"):
         models.build_model("standard", width=0)
     with pytest.raises(ValueError, match="input_shape"):

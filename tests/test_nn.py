@@ -46,6 +46,8 @@ def test_reassigning_or_deleting_unregisters():
     del m.scale
     assert "scale" not in dict(m.named_parameters())
     lin = nn.Linear(2, 2)
+    lin.weight = nn.Parameter(np.zeros((2, 2), dtype=np.float32))  # a replaced parameter keeps its place
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
     shared = nn.Sequential(lin, lin)
     assert len(list(shared.parameters())) == 2  # a shared layer's parameters come once
 

@@ -37,6 +37,7 @@ def to_torch(m):
     if isinstance(m, nn.Linear):
         return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
     simple = {nn.ReLU: lambda: tnn.ReLU(), nn.MaxPool2d: lambda: tnn.MaxPool2d(m.kernel_size, m.stride, m.padding),
+              nn.Flatten: lambda: tnn.Flatten(m.start_dim),
               nn.GlobalAvgPool2d: lambda: tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())}
     return simple[type(m)]()
 
@@ -48,9 +49,9 @@ def twin(model):
     return t.train(model.training)
 
 
-def perturbed(name, shape, seed=0):
+def perturbed(name, shape, head, seed=0):
     """A float64 model whose BN statistics and biases are not at their initial values."""
-    model = models.build_model(name, input_shape=shape, rng=seed).to(np.float64)
+    model = models.build_model(name, input_shape=shape, rng=seed, head=head).to(np.float64)
     rng = np.random.default_rng(seed + 1)
     for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
         bn.weight.data[:] = rng.uniform(0.5, 1.5, bn.num_features)
@@ -60,12 +61,12 @@ def perturbed(name, shape, seed=0):
     return model
 
 
-CASES = [(name, (1, 8, 8)) for name in models.MODEL_NAMES] + [("separable_bn_relu", (1, 28, 28))]
+CASES = [(name, (1, 8, 8), "flatten") for name in models.MODEL_NAMES] + [("separable_bn_relu", (1, 28, 28), "gap")]
 
 
-@pytest.mark.parametrize("name,shape", CASES)
-def test_same_logits_in_eval_mode(name, shape):
-    model = perturbed(name, shape).eval()
+@pytest.mark.parametrize("name,shape,head", CASES)
+def test_same_logits_in_eval_mode(name, shape, head):
+    model = perturbed(name, shape, head).eval()
     x = np.random.default_rng(2).standard_normal((4, *shape))
     with ms.no_grad():
         ours = model(x).data
@@ -74,9 +75,9 @@ def test_same_logits_in_eval_mode(name, shape):
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
 
 
-@pytest.mark.parametrize("name,shape", CASES)
-def test_same_logits_gradients_and_running_stats_in_train_mode(name, shape):
-    model = perturbed(name, shape).train()
+@pytest.mark.parametrize("name,shape,head", CASES)
+def test_same_logits_gradients_and_running_stats_in_train_mode(name, shape, head):
+    model = perturbed(name, shape, head).train()
     t = twin(model)
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((6, *shape)), rng.integers(0, 10, 6)

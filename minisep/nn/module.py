@@ -53,15 +53,19 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        for table in (self._parameters, self._buffers, self._modules):
-            if name in table and not (table is self._buffers and isinstance(value, np.ndarray)):
-                del table[name]  # re-assigned to something else: forget the old registration
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            home = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self._buffers:
-            self._buffers[name] = value
+            home = self._modules
+        elif name in self._buffers and isinstance(value, np.ndarray):
+            home = self._buffers
+        else:
+            home = None
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table and table is not home:
+                del table[name]  # re-assigned to another kind of thing: forget the old registration
+        if home is not None:
+            home[name] = value  # a replaced entry keeps its place in the order
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
