@@ -1,6 +1,6 @@
 """Quick timing of minisep's kernels against their *_reference twins and PyTorch (if installed).
 
-    python benchmarks/bench_kernels_quick.py [--repeat 20] [--no-reference] [--threads N]
+    python benchmarks/bench_kernels_quick.py [--repeat 20] [--no-reference] [--threads N] [--cpu-time]
 
 float32, medians in milliseconds. "fwd+bwd" = forward + backward_input + backward_weight (for torch:
 forward and .backward() computing both gradients). The implementations take turns in blocks of
@@ -64,7 +64,7 @@ def passes(name, x, w, gy, g):
     return impls
 
 
-def median_ms(fns, repeat, block=5):
+def median_ms(fns, repeat, block=5, clock=time.perf_counter):
     """{key: median ms}: blocks of `block` consecutive calls per implementation, cycled until each
     has `repeat` calls, so each runs with warm caches yet a slow spell of the machine hits all alike."""
     times = {key: [] for key in fns}
@@ -73,9 +73,9 @@ def median_ms(fns, repeat, block=5):
     while min(len(t) for t in times.values()) < repeat:
         for key, fn in fns.items():
             for _ in range(min(block, repeat - len(times[key]))):
-                start = time.perf_counter()
+                start = clock()
                 fn()
-                times[key].append(time.perf_counter() - start)
+                times[key].append(clock() - start)
     return {key: 1e3 * float(np.median(t)) for key, t in times.items()}
 
 
@@ -84,7 +84,10 @@ def main():
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference kernels")
     parser.add_argument("--threads", type=int, default=0, help="threads for numba and torch (default: all cores)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process CPU clock: steadier on a shared machine, use with --threads 1")
     args = parser.parse_args()
+    clock = time.process_time if args.cpu_time else time.perf_counter
     if args.threads:
         numba.set_num_threads(args.threads)
         if torch is not None:
@@ -93,7 +96,8 @@ def main():
     load = os.getloadavg()[0]
     if load > 0.5:
         print(f"warning: load average {load:.1f} before starting: other processes share the cores")
-    print(f"float32, {numba.get_num_threads()} threads, median of {args.repeat} calls "
+    print(f"float32, {numba.get_num_threads()} threads, {'CPU' if args.cpu_time else 'wall'} time, "
+          f"median of {args.repeat} calls "
           f"(reference: of {max(1, args.repeat // 10)}), ms")
     print("| kernel | N,C->O,H,k | pass | minisep | reference | torch | minisep / torch |")
     print("|---|---|---|---|---|---|---|")
@@ -105,8 +109,10 @@ def main():
         impls = passes(name, x, w, gy, g)
         reference = impls.pop("reference")
         for p, label in enumerate(("fwd", "fwd+bwd")):
-            ms = median_ms({key: fns[p] for key, fns in impls.items()}, args.repeat)
-            ref = "-" if args.no_reference else f"{median_ms({'r': reference[p]}, max(1, args.repeat // 10))['r']:.1f}"
+            ms = median_ms({key: fns[p] for key, fns in impls.items()}, args.repeat, clock=clock)
+            ref = "-"
+            if not args.no_reference:
+                ref = f"{median_ms({'r': reference[p]}, max(1, args.repeat // 10), clock=clock)['r']:.1f}"
             t = ms.get("torch")
             cells = [name, f"{N},{C}->{O},{H},{k}", label, f"{ms['minisep']:.1f}", ref,
                      f"{t:.1f}" if t else "-", f"{ms['minisep'] / t:.2f}x" if t else "-"]

@@ -30,11 +30,12 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     O, (kh, kw), (sh, sw), (P, Q) = w.shape[0], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
     base = (np.arange(C)[:, None] * cv.Lx + cv.taps[None, :]).ravel()  # (C·T,) plane c, tap (i, j)
     y = np.empty((N, O, P, Q), x.dtype)
-    core.corr_dense(xc.reshape(N, C * cv.Lx), core.padded_rows(w.reshape(O, C * kh * kw)), base,
-                    y, 0, sh * cv.Wc, sw, P, Q)  # (p, q) sits at u = p·sh·Wc + q·sw
+    with core.threads_for(N * O * C * kh * kw * P * Q):
+        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
+        core.corr_dense(xc.reshape(N, C * cv.Lx), core.padded_rows(w.reshape(O, C * kh * kw)), base,
+                        y, 0, sh * cv.Wc, sw, P, Q)  # (p, q) sits at u = p·sh·Wc + q·sw
     return y
 
 
@@ -52,13 +53,14 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
     (H, W), (sh, sw), (P, Q) = g.in_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg): gy on the stride grid
     # wf[c, o·T + t] = w[o, c, kh-1-i, kw-1-j]
     wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, O * kh * kw)
     base = (np.arange(O)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (O·T,) plane o, tap t
     gx = np.zeros((N, C, H, W), gy.dtype)  # pixels outside the canvas get no gradient
-    # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
-    core.corr_dense(gyg.reshape(N, O * cv.Lg), core.padded_rows(wf), base, gx, lead, cv.Wc, 1, A, B)
+    with core.threads_for(N * O * C * kh * kw * P * Q):
+        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg): gy on the stride grid
+        # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
+        core.corr_dense(gyg.reshape(N, O * cv.Lg), core.padded_rows(wf), base, gx, lead, cv.Wc, 1, A, B)
     return gx
 
 
@@ -73,11 +75,12 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np
     O, (kh, kw), (sh, sw), (P, Q) = gy.shape[1], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
-    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg), zeros off the grid
     base = (np.arange(C)[:, None] * cv.Lx + cv.taps[None, :]).ravel()
-    gw = core.wgrad_dense(gyg, cv.M, xc.reshape(N, C * cv.Lx), base, 0, sh * cv.Wc, sw, P, Q,
-                          core.wgrad_chunks(N))  # sums over the output positions (p, q)
+    with core.threads_for(N * O * C * kh * kw * P * Q):
+        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
+        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg), zeros off the grid
+        gw = core.wgrad_dense(gyg, cv.M, xc.reshape(N, C * cv.Lx), base, 0, sh * cv.Wc, sw, P, Q,
+                              core.wgrad_chunks(N))  # sums over the output positions (p, q)
     return gw.reshape(O, C, kh, kw)  # (O, C·T) -> (O, C, kh, kw)
 
 

@@ -27,8 +27,10 @@ products vectorise; no nan/inf assumptions are made.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -38,6 +40,7 @@ CONTRACT = {"contract"}
 REDUCE = {"contract", "reassoc"}
 TILE = 2048  # positions computed per span: 4 accumulator rows of it fit in L1
 LONG_ROW = 256  # an output row this long gets a span of its own when stride > 1 leaves gaps between rows
+SERIAL_WORK = 250_000  # multiply-adds below which one thread beats waking the others (and waiting for them)
 WGRAD_CHUNKS = 8  # samples are split in at most this many chunks: fixed, so results do not depend on threads
 
 
@@ -70,6 +73,25 @@ def padded_rows(wk: np.ndarray) -> np.ndarray:
 
 def wgrad_chunks(N: int) -> int:
     return min(N, WGRAD_CHUNKS)
+
+
+@contextmanager
+def threads_for(work: int):
+    """Run the kernels inside on one thread when the problem is small (work = multiply-adds).
+
+    A parallel launch costs tens of microseconds, and milliseconds when another process holds the
+    cores, which dominates tiny problems (gradient checks call the kernels thousands of times).
+    numba.set_num_threads only affects the calling thread, and the old value is put back.
+    """
+    if work >= SERIAL_WORK:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 @njit(parallel=True, cache=True)

@@ -46,11 +46,12 @@ def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarr
     (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
     y = np.empty((N, C * m, P, Q), x.dtype)
-    # output o reads canvas plane o // m at the kh·kw tap offsets; (p, q) sits at u = p·sh·Wc + q·sw
-    core.corr_grouped(xc.reshape(N, C * cv.Lx), w.reshape(C * m, kh * kw), cv.taps, cv.Lx, m,
-                      y, 0, sh * cv.Wc, sw, P, Q)
+    with core.threads_for(N * C * m * kh * kw * P * Q):
+        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
+        # output o reads canvas plane o // m at the kh·kw tap offsets; (p, q) sits at u = p·sh·Wc + q·sw
+        core.corr_grouped(xc.reshape(N, C * cv.Lx), w.reshape(C * m, kh * kw), cv.taps, cv.Lx, m,
+                          y, 0, sh * cv.Wc, sw, P, Q)
     return y
 
 
@@ -66,13 +67,14 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
     (H, W), (kh, kw), (sh, sw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg): gy on the stride grid
     # wf[c, k·T + t] = w[c·m+k, 0, kh-1-i, kw-1-j]: flipped taps, the m filters of channel c side by side
     wf = np.ascontiguousarray(w[:, 0, ::-1, ::-1]).reshape(C, m * kh * kw)
     base = (np.arange(m)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (m·T,) plane k, tap t
     gx = np.zeros((N, C, H, W), gy.dtype)  # pixels outside the canvas get no gradient
-    # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
-    core.corr_grouped(gyg.reshape(N, C * m * cv.Lg), wf, base, m * cv.Lg, 1, gx, lead, cv.Wc, 1, A, B)
+    with core.threads_for(N * C * m * kh * kw * P * Q):
+        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg): gy on the stride grid
+        # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
+        core.corr_grouped(gyg.reshape(N, C * m * cv.Lg), wf, base, m * cv.Lg, 1, gx, lead, cv.Wc, 1, A, B)
     return gx
 
 
@@ -94,10 +96,11 @@ def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) ->
     (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
-    gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg), zeros off the grid
-    gw = core.wgrad_grouped(gyg, cv.M, xc.reshape(N, C * cv.Lx), cv.taps, cv.Lx, m,
-                            0, sh * cv.Wc, sw, P, Q)  # (C·m, T): sums over the output positions (p, q)
+    with core.threads_for(N * C * m * kh * kw * P * Q):
+        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
+        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg), zeros off the grid
+        gw = core.wgrad_grouped(gyg, cv.M, xc.reshape(N, C * cv.Lx), cv.taps, cv.Lx, m,
+                                0, sh * cv.Wc, sw, P, Q)  # (C·m, T): sums over the output positions (p, q)
     return gw.reshape(C * m, 1, kh, kw)
 
 

@@ -27,8 +27,9 @@ def pointwise_forward(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     O = w.shape[0]
     y = np.empty((N, O, H, W), x.dtype)
     # plane c of sample n starts at c·H·W; the wide positions u = h·W + w are the pixels themselves
-    core.corr_dense(x.reshape(N, C * H * W), core.padded_rows(w.reshape(O, C)), np.arange(C) * (H * W),
-                    y, 0, W, 1, H, W)
+    with core.threads_for(N * O * C * H * W):
+        core.corr_dense(x.reshape(N, C * H * W), core.padded_rows(w.reshape(O, C)), np.arange(C) * (H * W),
+                        y, 0, W, 1, H, W)
     return y
 
 
@@ -44,7 +45,8 @@ def pointwise_backward_input(gy: np.ndarray, w: np.ndarray) -> np.ndarray:
     C = w.shape[1]
     gx = np.empty((N, C, H, W), gy.dtype)
     wt = core.padded_rows(np.ascontiguousarray(w.reshape(O, C).T))  # (C, O) transposed matrix
-    core.corr_dense(gy.reshape(N, O * H * W), wt, np.arange(O) * (H * W), gx, 0, W, 1, H, W)
+    with core.threads_for(N * O * C * H * W):
+        core.corr_dense(gy.reshape(N, O * H * W), wt, np.arange(O) * (H * W), gx, 0, W, 1, H, W)
     return gx
 
 
@@ -58,8 +60,9 @@ def pointwise_backward_weight(x: np.ndarray, gy: np.ndarray) -> np.ndarray:
                          f"got gy shape {gy.shape}")
     N, C, H, W = x.shape
     O = gy.shape[1]
-    gw = core.wgrad_dense(gy.reshape(N, O, H * W), 0, x.reshape(N, C * H * W), np.arange(C) * (H * W),
-                          0, W, 1, H, W, core.wgrad_chunks(N))  # (O, C)
+    with core.threads_for(N * O * C * H * W):
+        gw = core.wgrad_dense(gy.reshape(N, O, H * W), 0, x.reshape(N, C * H * W), np.arange(C) * (H * W),
+                              0, W, 1, H, W, core.wgrad_chunks(N))  # (O, C)
     return gw.reshape(O, C, 1, 1)
 
 

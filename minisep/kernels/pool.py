@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import checks
+from . import checks, core
 from .geometry import ConvGeometry, pair
 from .windows import fold, windows
 
@@ -134,7 +134,8 @@ def max_pool2d_forward(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, np.n
     """
     x = _pool_inputs("max_pool2d_forward", x, g)
     (kh, kw), (sh, sw), (pt, _, pl, _), (P, Q) = g.kernel_hw, g.stride, g.padding, g.out_hw
-    return _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q)
+    with core.threads_for(x.shape[0] * x.shape[1] * P * Q * kh * kw):
+        return _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q)
 
 
 def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, g: ConvGeometry) -> np.ndarray:
@@ -149,21 +150,24 @@ def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, g: ConvGeometry) -> 
     if argmax.size and (argmax.min() < 0 or argmax.max() >= H * W):
         raise ValueError(f"{op}: argmax values must be flat indices h·W + w in [0, {H * W}), "
                          f"got values in [{argmax.min()}, {argmax.max()}]")
-    return _max_pool_backward(gy, np.ascontiguousarray(argmax), H, W)
+    with core.threads_for(gy.size):
+        return _max_pool_backward(gy, np.ascontiguousarray(argmax), H, W)
 
 
 def avg_pool2d_forward(x: np.ndarray, g: ConvGeometry, count_include_pad: bool = True) -> np.ndarray:
     """y[n, c, p, q] = Σ_{h ∈ rows(p), w ∈ cols(q)} x[n, c, h, w] / D[p, q]                  -> (N, C, P, Q)"""
     x = _pool_inputs("avg_pool2d_forward", x, g)
     (kh, kw), (sh, sw), (pt, _, pl, _), (P, Q) = g.kernel_hw, g.stride, g.padding, g.out_hw
-    return _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, bool(count_include_pad))
+    with core.threads_for(x.shape[0] * x.shape[1] * P * Q * kh * kw):
+        return _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, bool(count_include_pad))
 
 
 def avg_pool2d_backward(gy: np.ndarray, g: ConvGeometry, count_include_pad: bool = True) -> np.ndarray:
     """gx[n, c, h, w] = Σ_{p,q : h ∈ rows(p), w ∈ cols(q)} gy[n, c, p, q] / D[p, q]           -> (N, C, H, W)"""
     gy = _grad_inputs("avg_pool2d_backward", gy, g)
     (H, W), (kh, kw), (sh, sw), (pt, _, pl, _) = g.in_hw, g.kernel_hw, g.stride, g.padding
-    return _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, bool(count_include_pad))
+    with core.threads_for(gy.size * kh * kw):
+        return _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, bool(count_include_pad))
 
 
 def global_avg_pool2d_forward(x: np.ndarray) -> np.ndarray:

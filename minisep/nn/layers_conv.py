@@ -64,6 +64,7 @@ class DepthwiseConv2d(Module):
     """y[n,c·m+k,p,q] = b[c·m+k] + Σ_ij w[c·m+k,0,i,j]·xp[n,c,p·s+i·d, q·s+j·d].  w (C·m,1,kh,kw).
 
     Each input channel c gets its own m filters; channels never mix (that is the pointwise layer's job).
+    ``gain``: the nonlinearity He init assumes follows ('relu'; SeparableConv2d passes 'linear' when mid=None).
     """
 
     def __init__(self, in_channels: int, kernel_size, depth_multiplier: int = 1, stride=1, padding=0, dilation=1,

@@ -1,0 +1,61 @@
+"""Benchmark minisep against the numpy references and PyTorch, in one process: kernels and training steps.
+
+    python benchmarks/run.py                       # the full table (a few minutes on 2 cores)
+    python benchmarks/run.py --quick               # 3 kernel shapes + training steps, fewer repeats
+    python benchmarks/run.py --threads 1 --clock cpu    # steadier ratios on a busy, shared machine
+    python benchmarks/run.py --only depthwise --no-models --json out.json
+
+The same as `minisep bench`, with more options. What the columns mean: docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="\n".join(__doc__.splitlines()[1:]),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer repeats and shapes")
+    p.add_argument("--repeats", type=int, default=None, help="timed calls per measurement (default 30, quick 10)")
+    p.add_argument("--json", default=None, help="also write the results to this JSON file")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for numba and torch alike (default: numba's default, all cores)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="wall clock (default) or process CPU time (only with --threads 1: barely affected by "
+                        "other processes on the machine)")
+    p.add_argument("--only", default=None, help="only the kernel cases whose label contains this text")
+    p.add_argument("--no-model-layers", action="store_true", help="skip the MNIST models' conv layers")
+    p.add_argument("--no-models", action="store_true", help="skip the whole training steps")
+    p.add_argument("--no-reference", action="store_true", help="skip the numpy reference kernels")
+    p.add_argument("--no-torch", action="store_true", help="time without torch even if it is installed")
+    return p
+
+
+def git_state() -> str:
+    """'git <commit>, N files modified' of the checkout this script lives in (or why not known)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "git: unknown (not a git checkout, or git is missing)"
+    changed = [line[3:] for line in status if not line.startswith("??")]
+    return f"git {head}" + (f", uncommitted changes in: {', '.join(changed)}" if changed else ", clean")
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from minisep.bench import run_bench  # after parsing, so --help answers without importing numba
+
+    print(f"command: {' '.join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:]))}; "
+          f"{git_state()}", flush=True)
+    return run_bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
