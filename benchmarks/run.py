@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wall clock (default) or process CPU time (only with --threads 1: barely affected by "
                         "other processes on the machine)")
     p.add_argument("--only", default=None, help="only the kernel cases whose label contains this text")
+    p.add_argument("--split", action="store_true",
+                   help="also time forward, backward_input and backward_weight one by one (minisep and torch)")
     p.add_argument("--no-model-layers", action="store_true", help="skip the MNIST models' conv layers")
     p.add_argument("--no-models", action="store_true", help="skip the whole training steps")
     p.add_argument("--no-reference", action="store_true", help="skip the numpy reference kernels")

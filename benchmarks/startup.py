@@ -118,7 +118,7 @@ def startup(warm_runs: int, cold_runs: int) -> dict:
 
 def report_startup(res: dict) -> list[str]:
     lines = ["(a) start-up: seconds from spawning `python` to the end of the first training batch (median, min, max"
-             " of the runs); CPU s: the child's own CPU time by then, what an idle machine would take at most",
+             " of the runs); CPU s: the child's own CPU time by then, about what an idle machine would take",
              "| child | numba cache | runs | median s | min s | max s | CPU s | import s | says 'compiling' | target |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, runs in res.items():

@@ -7,6 +7,15 @@
 array([2., 4.], dtype=float32)
 """
 
+import os as _os
+import sys as _sys
+
+if "numpy" not in _sys.modules:
+    # OpenBLAS worker threads busy-wait after each matmul and starve numba's kernel threads
+    # (measured on 2 cores: a training step ~1.5x slower). minisep's heavy work runs in numba,
+    # so keep BLAS single-threaded unless the user chose otherwise. Only possible before numpy loads.
+    _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from . import nn, ops, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck

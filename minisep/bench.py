@@ -22,10 +22,10 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .bench_kernels import (ISSUE_CASES, QUICK_LABELS, CaseData, KernelCase, max_rel_error, model_cases,
-                            numpy_passes, torch_passes)
+from .bench_kernels import (ISSUE_CASES, QUICK_LABELS, SPLIT, CaseData, KernelCase, max_rel_error, model_cases,
+                            numpy_passes, split_passes, torch_passes, torch_split_passes)
 from .bench_models import StepPair
-from .bench_report import kernel_tables, step_table, target_lines
+from .bench_report import kernel_tables, split_table, step_table, target_lines
 from .bench_timing import Stat, machine, measure
 
 TORCH_MISSING = "torch not installed: pip install -e '.[ref]'"
@@ -70,7 +70,7 @@ def time_reference(d: CaseData, repeats: int, limit_s: float, clock: str) -> tup
 
 
 def time_case(case: KernelCase, torch, repeats: int, budget_s: float, ref_limit_s: float | None,
-              clock: str) -> dict:
+              clock: str, split: bool = False) -> dict:
     d = CaseData(case)
     ours = numpy_passes(d)
     theirs = torch_passes(torch, d) if torch is not None else {}
@@ -80,6 +80,11 @@ def time_case(case: KernelCase, torch, repeats: int, budget_s: float, ref_limit_
         if theirs:
             fns[f"torch {name}"] = theirs[name]
         row["stats"].update(measure(fns, repeats, budget_s=budget_s, clock=clock))
+    if split:  # the three kernels one by one, minisep's and torch's interleaved
+        fns = {f"minisep {k}": f for k, f in split_passes(d).items()}
+        if torch is not None:
+            fns.update({f"torch {k}": f for k, f in torch_split_passes(torch, d).items()})
+        row["split"] = measure(fns, repeats, budget_s=budget_s, clock=clock)
     if ref_limit_s is not None:
         ref, note = time_reference(d, repeats, ref_limit_s, clock)
         row["stats"].update({f"reference {k}": v for k, v in ref.items()})
@@ -137,7 +142,7 @@ def select_cases(args) -> list[KernelCase]:
 def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | None = None, stream=None,
               step_batch: int = 128) -> int:
     """Run the benchmark described by ``args`` (quick, repeats, json; benchmarks/run.py adds threads,
-    clock, only, no_model_layers, no_models, no_reference, no_torch) and print it to ``stream``
+    clock, only, split, no_model_layers, no_models, no_reference, no_torch) and print it to ``stream``
     (stdout; progress goes to stderr). ``cases``, ``variants`` and ``step_batch`` override the shapes,
     the models and the training batch (tests use tiny ones). Returns the exit code."""
     import numba
@@ -179,7 +184,7 @@ def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | Non
         kernel_rows, step_rows = [], []
         for case in cases:
             progress(f"minisep bench: {case.label} {case.dtype}...")
-            row = time_case(case, torch, repeats, budget, ref_limit, clock)
+            row = time_case(case, torch, repeats, budget, ref_limit, clock, bool(getattr(args, "split", False)))
             row["metrics"] = kernel_metrics(row, mach.floor_gbs)
             kernel_rows.append(row)
         for variant in variants:
@@ -199,6 +204,10 @@ def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | Non
         for line in kernel_tables(kernel_rows, mach.floor_gbs):
             say(line)
         say()
+        if any("split" in r for r in kernel_rows):
+            for line in split_table(kernel_rows, SPLIT):
+                say(line)
+            say()
     if step_rows:
         for line in step_table(step_rows):
             say(line)

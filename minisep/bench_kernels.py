@@ -132,6 +132,35 @@ def numpy_passes(d: CaseData, reference: bool = False) -> dict:
             "fwd+bwd": lambda: (fwd(x, w, g), bin_(gy, w, g), bw(x, gy, g))}
 
 
+SPLIT = ("forward", "backward_input", "backward_weight")
+
+
+def split_passes(d: CaseData) -> dict:
+    """minisep's three kernels one by one: {'forward': f, 'backward_input': f, 'backward_weight': f}."""
+    fwd, bin_, bw = _kernels(d.case.kind, False)
+    x, w, gy, g = d.x, d.w, d.gy, d.g
+    return dict(zip(SPLIT, (lambda: fwd(x, w, g), lambda: bin_(gy, w, g), lambda: bw(x, gy, g))))
+
+
+def torch_split_passes(torch, d: CaseData) -> dict:
+    """torch's three kernels one by one (aten.convolution_backward with one gradient asked for);
+    {} when the padding is not symmetric (aten takes one padding per dimension)."""
+    pt, pb, pl, pr = d.g.padding
+    if (pt, pl) != (pb, pr):
+        return {}
+    aten, groups = torch.ops.aten, d.case.C if d.case.kind == "depthwise" else 1
+    xt, wt, gyt = (torch.from_numpy(a.copy()) for a in (d.x, d.w, d.gy))
+    geo = ([1, 1], [pt, pl], [1, 1], False, [0, 0], groups)
+
+    def forward():
+        with torch.no_grad():
+            return aten.convolution(xt, wt, None, *geo)
+
+    return {"forward": forward,
+            "backward_input": lambda: aten.convolution_backward(gyt, xt, wt, None, *geo, [True, False, False])[0],
+            "backward_weight": lambda: aten.convolution_backward(gyt, xt, wt, None, *geo, [False, True, False])[1]}
+
+
 def torch_passes(torch, d: CaseData) -> dict:
     """The same two passes in torch, float and threads as set by the caller; fwd runs under no_grad."""
     F = torch.nn.functional

@@ -45,6 +45,26 @@ def kernel_tables(rows: list[dict], floor_gbs: float) -> list[str]:
     return out + ([""] + notes if notes else [])
 
 
+def split_table(rows: list[dict], kernels: tuple) -> list[str]:
+    """minisep's three kernels timed one by one next to torch's (aten.convolution_backward)."""
+    short = {"forward": "fwd", "backward_input": "bwd_input", "backward_weight": "bwd_weight"}
+    out = ["The three kernels one by one: median ms, minisep / torch (torch: aten.convolution and "
+           "aten.convolution_backward asked for one gradient)", "",
+           "| case | " + " | ".join(f"{short[k]} minisep / torch (ratio)" for k in kernels) + " | spread |",
+           "|---|" + "---|" * (len(kernels) + 1)]
+    for r in rows:
+        s = r.get("split")
+        if not s:
+            continue
+        cells = []
+        for k in kernels:
+            ours, theirs = s[f"minisep {k}"], s.get(f"torch {k}")
+            cells.append(f"{fmt_ms(ours.median)} / {fmt_ms(theirs.median)} ({ours.median / theirs.median:.2f})"
+                         if theirs else f"{fmt_ms(ours.median)} / -")
+        out.append(f"| {r['case'].label} | " + " | ".join(cells) + f" | {max(v.spread for v in s.values()):.0%} |")
+    return out
+
+
 def step_table(rows: list[dict]) -> list[str]:
     out = [f"Training step (forward + cross-entropy, backward, Adam), batch {rows[0]['batch']}, input 1x28x28, "
            "float32: median ms; phases = forward / backward / optimizer", "",

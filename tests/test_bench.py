@@ -26,12 +26,14 @@ def run(cases, variants=(), **options):
 def test_tiny_case_runs_and_prints_ratios_and_targets(tmp_path):
     pytest.importorskip("torch")
     path = tmp_path / "bench.json"
-    code, text = run([tiny_case("depthwise"), tiny_case("pointwise")], variants=("separable",), json=str(path))
+    code, text = run([tiny_case("depthwise"), tiny_case("pointwise")], variants=("separable",), json=str(path),
+                     split=True)
     assert code == 0, text
     assert "machine:" in text and "bandwidth floor:" in text and "Noise: spread" in text
     # a ratio in both ratio columns, and the training step row with its ratio and target
     assert re.search(r"\| tiny depthwise 2,4,8,3 \| \d+\.\d\d \| \d+\.\d\d \(≤ 0\.8 (met|MISSED)\)", text), text
     assert re.search(r"\| separable \| [\d,]+ \| [\d,]+ \| [\d.]+ \| .* \| \d+\.\d\d \(≤ 1\.2 (met|MISSED)\)", text), text
+    assert re.search(r"\| tiny pointwise 2,4,8,3 \| [\d.]+ / [\d.]+ \(\d+\.\d\d\) \|", text), text  # --split
     assert "Targets (issue 6)" in text
     result = json.loads(path.read_text())
     assert [r["case"]["label"] for r in result["kernels"]] == ["tiny depthwise 2,4,8,3", "tiny pointwise 2,4,8,3"]

@@ -19,6 +19,7 @@ from ..ops import loss as _loss
 from ..ops import shape as _shape_ops
 from ..ops.conv import AddBias, Conv2d, DepthwiseConv2d, PointwiseConv2d, check_bias, check_conv_args, check_float
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from ..ops.norm import batch_norm2d  # noqa: F401  (re-exported: F.batch_norm2d)
 from ..tensor import Tensor, as_tensor
 
 cross_entropy = _loss.cross_entropy
