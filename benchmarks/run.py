@@ -3,6 +3,7 @@
     python benchmarks/run.py                       # the full table (a few minutes on 2 cores)
     python benchmarks/run.py --quick               # 3 kernel shapes + training steps, fewer repeats
     python benchmarks/run.py --threads 1 --clock cpu    # steadier ratios on a busy, shared machine
+    python benchmarks/run.py --steady-malloc        # large buffers reused, not page-faulted in afresh
     python benchmarks/run.py --only depthwise --no-models --json out.json
 
 The same as `minisep bench`, with more options. What the columns mean: docs/performance.md.
@@ -10,6 +11,7 @@ The same as `minisep bench`, with more options. What the columns mean: docs/perf
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall clock (default) or process CPU time (only with --threads 1: barely affected by "
                         "other processes on the machine)")
+    p.add_argument("--steady-malloc", action="store_true",
+                   help="restart with glibc's MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ at 4 GB, so freed "
+                        "buffers are reused instead of fresh pages being faulted in (history-dependent otherwise)")
     p.add_argument("--only", default=None, help="only the kernel cases whose label contains this text")
     p.add_argument("--split", action="store_true",
                    help="also time forward, backward_input and backward_weight one by one (minisep and torch)")
@@ -50,8 +55,15 @@ def git_state() -> str:
     return f"git {head}" + (f", uncommitted changes in: {', '.join(changed)}" if changed else ", clean")
 
 
+STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.steady_malloc and any(os.environ.get(k) != v for k, v in STEADY_MALLOC.items()):
+        # glibc reads these once, at start-up: run this script again with them set
+        os.execve(sys.executable, [sys.executable, __file__] + (argv if argv is not None else sys.argv[1:]),
+                  dict(os.environ, **STEADY_MALLOC))
     from minisep.bench import run_bench  # after parsing, so --help answers without importing numba
 
     print(f"command: {' '.join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:]))}; "

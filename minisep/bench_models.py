@@ -7,48 +7,16 @@ into it 1:1 (the layouts are PyTorch's); the logits of one batch are compared be
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 
 import numpy as np
 
-from . import models, nn, optim
+from . import models, optim
 from .bench_timing import CLOCKS
+from .torch_twin import to_torch
 from .ops import cross_entropy
 from .tensor import as_tensor
 
 PHASES = ("forward", "backward", "optimizer")
-
-
-def to_torch(torch, m):
-    """An untrained torch module with minisep module ``m``'s structure (and so its state-dict keys)."""
-    tnn = torch.nn
-    if isinstance(m, nn.SeparableConv2d):
-        parts = [("depthwise", to_torch(torch, m.depthwise))]
-        parts += [("mid", to_torch(torch, m.mid))] if m.mid_kind else []
-        return tnn.Sequential(OrderedDict(parts + [("pointwise", to_torch(torch, m.pointwise))]))
-    if isinstance(m, nn.Sequential):
-        return tnn.Sequential(OrderedDict((name, to_torch(torch, c)) for name, c in m.named_children()))
-    if isinstance(m, nn.Conv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                          bias=m.bias is not None)
-    if isinstance(m, nn.DepthwiseConv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                          groups=m.in_channels, bias=m.bias is not None)
-    if isinstance(m, nn.PointwiseConv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, 1, bias=m.bias is not None)
-    if isinstance(m, nn.BatchNorm2d):
-        return tnn.BatchNorm2d(m.num_features, m.eps, m.momentum, m.affine)
-    if isinstance(m, nn.Linear):
-        return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    if isinstance(m, nn.ReLU):
-        return tnn.ReLU()
-    if isinstance(m, nn.MaxPool2d):
-        return tnn.MaxPool2d(m.kernel_size, m.stride, m.padding)
-    if isinstance(m, nn.Flatten):
-        return tnn.Flatten(m.start_dim)
-    if isinstance(m, nn.GlobalAvgPool2d):
-        return tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())
-    raise TypeError(f"bench: no torch twin for minisep module {type(m).__name__}")
 
 
 class StepPair:

@@ -157,6 +157,23 @@ def matmul_gflops(dtype, n: int = 1024, repeats: int = 5, clock: str = "wall") -
     return 2 * n**3 / stat.median / 1e9
 
 
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+               "NUMBA_THREADING_LAYER")
+
+
+def malloc_settings() -> str:
+    """glibc's allocator settings from the environment: by default a freed large buffer may go back to
+    the OS and the next one be page-faulted in afresh (~1.4 GB/s), depending on the process's history."""
+    keys = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+    set_ = [f"{k}={os.environ[k]}" for k in keys if k in os.environ]
+    return ", ".join(set_) if set_ else "glibc default (dynamic mmap threshold)"
+
+
+def thread_settings() -> str:
+    """The thread-count variables set in the environment (minisep sets OPENBLAS_NUM_THREADS=1 itself)."""
+    return ", ".join(f"{k}={os.environ[k]}" for k in THREAD_VARS if k in os.environ) or "none set"
+
+
 @dataclass
 class Machine:
     cpu: str
@@ -185,7 +202,8 @@ class Machine:
             f"{self.torch_threads if self.torch_threads is not None else '-'} threads; load average "
             f"{self.load_before:.2f} at start",
             f"versions: python {platform.python_version()}, numpy {self.versions['numpy']}, "
-            f"numba {self.versions['numba']}, torch {torch_v}",
+            f"numba {self.versions['numba']}, torch {torch_v}; malloc: {malloc_settings()}; "
+            f"thread variables: {thread_settings()}",
             f"bandwidth floor: np.copyto of 256 MB, bytes read + written: {copies}; floor = {self.floor_gbs:.1f} GB/s",
             f"matmul 1024x1024 (numpy BLAS{cpu_note}): float32 {self.matmul_gflops['float32']:.0f} GFLOP/s, "
             f"float64 {self.matmul_gflops['float64']:.0f} GFLOP/s",

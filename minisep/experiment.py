@@ -72,10 +72,10 @@ def kernels_cache_is_warm() -> bool:
     """True when numba has cached compiled kernels (so no compile pause at the first batch)."""
     import os
 
-    roots = [Path(__file__).parent / "kernels" / "__pycache__"]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        roots.append(Path(os.environ["NUMBA_CACHE_DIR"]))
-    return any(any(root.rglob("*.nbi")) for root in roots if root.exists())
+    # numba writes its cache beside the source, or only under $NUMBA_CACHE_DIR when that is set
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    root = Path(custom) if custom else Path(__file__).parent / "kernels" / "__pycache__"
+    return root.exists() and any(root.rglob("*.nbi"))
 
 
 def default_batch_size(dataset: str) -> int:
@@ -91,11 +91,11 @@ def train_one(model_name: str, train, test, meta: dict, args, log=print) -> tupl
                                rng=np.random.default_rng(args.seed), width=args.width)
     optimizer = make_optimizer(model, args.optimizer, args.lr, args.weight_decay)
     scheduler = make_scheduler(optimizer, args.schedule, args.epochs)
+    if not kernels_cache_is_warm():  # checked before cost(), whose forward pass compiles the kernels
+        log("compiling the numba kernels once (cached for later runs; this takes a few seconds)...")
     params, mult_adds = cost(model, tuple(meta["input_shape"]))
     log(f"{model_name}: {params:,} parameters, {mult_adds:,} mult-adds per image; "
         f"{len(train[1]):,} training / {len(test[1]):,} test images")
-    if not kernels_cache_is_warm():
-        log("compiling the numba kernels once (cached for later runs; this takes a few seconds)...")
     try:
         history = fit(model, optimizer, train, test, epochs=args.epochs, batch_size=args.batch_size,
                       seed=args.seed + 1, scheduler=scheduler, progress=not args.quiet, log=log)

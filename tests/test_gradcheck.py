@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import minisep as ms
 from minisep import Function, GradcheckError, Tensor, gradcheck
 
 

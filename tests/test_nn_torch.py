@@ -14,32 +14,12 @@ import minisep as ms
 from minisep import models, nn
 
 torch = pytest.importorskip("torch")
+from minisep.torch_twin import to_torch as _to_torch  # noqa: E402
 tnn = torch.nn
 
 
 def to_torch(m):
-    """An untrained torch module with minisep module ``m``'s structure (and so its state-dict keys)."""
-    if isinstance(m, nn.SeparableConv2d):
-        parts = [("depthwise", to_torch(m.depthwise))] + ([("mid", to_torch(m.mid))] if m.mid_kind else [])
-        return tnn.Sequential(OrderedDict(parts + [("pointwise", to_torch(m.pointwise))]))
-    if isinstance(m, nn.Sequential):
-        return tnn.Sequential(OrderedDict((name, to_torch(c)) for name, c in m.named_children()))
-    if isinstance(m, nn.Conv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                          bias=m.bias is not None)
-    if isinstance(m, nn.DepthwiseConv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                          groups=m.in_channels, bias=m.bias is not None)
-    if isinstance(m, nn.PointwiseConv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, 1, bias=m.bias is not None)
-    if isinstance(m, nn.BatchNorm2d):
-        return tnn.BatchNorm2d(m.num_features, m.eps, m.momentum, m.affine)
-    if isinstance(m, nn.Linear):
-        return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    simple = {nn.ReLU: lambda: tnn.ReLU(), nn.MaxPool2d: lambda: tnn.MaxPool2d(m.kernel_size, m.stride, m.padding),
-              nn.Flatten: lambda: tnn.Flatten(m.start_dim),
-              nn.GlobalAvgPool2d: lambda: tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten())}
-    return simple[type(m)]()
+    return _to_torch(torch, m)
 
 
 def twin(model):
