@@ -7,7 +7,7 @@ correlation `rho` (the CROSS-CHANNEL knob), and a class given by the signs of th
 Gabor patches at one random place. For every (length, rho) on the grid, a standard CNN and its
 separable twin (same topology, same initial seed, same data, same budget) are trained and tested.
 
-    python examples/05_correlation_experiment.py            # the 4x3 grid of the docs (~7-10 min, 2 cores)
+    python examples/05_correlation_experiment.py            # the 4x3 grid of the docs, 2 seeds (~9 min)
     python examples/05_correlation_experiment.py --quick    # 2 grid points, tiny data: a smoke test
     python examples/05_correlation_experiment.py --lengths 1 --rhos 0,0.9 --first-layer standard
 
@@ -60,15 +60,14 @@ def build_net(kind: str, channels: int, classes: int, width: int, rng, first_lay
         nn.GlobalAvgPool2d(), nn.Linear(2 * w, classes, rng=rng))
 
 
-def train_and_test(kind: str, train, test, classes: int, args) -> dict:
-    model = build_net(kind, train[0].shape[1], classes, args.width, np.random.default_rng(args.seed), args.first_layer)
+def train_and_test(kind: str, train, test, classes: int, seed: int, args) -> dict:
+    model = build_net(kind, train[0].shape[1], classes, args.width, np.random.default_rng(seed), args.first_layer)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.CosineLR(opt, T_max=args.epochs)
-    start = time.perf_counter()
-    history = fit(model, opt, train, test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed + 1,
+    history = fit(model, opt, train, test, epochs=args.epochs, batch_size=args.batch_size, seed=seed + 1,
                   scheduler=sched, progress=False, log=(lambda *a: None) if not args.verbose else print)
     return {"test_acc": history[-1].test_acc, "curve": [h.test_acc for h in history],
-            "seconds_per_epoch": float(np.mean([h.seconds for h in history])), "wall": time.perf_counter() - start}
+            "seconds_per_epoch": float(np.mean([h.seconds for h in history]))}
 
 
 def warm_up(nets, args) -> None:
@@ -79,39 +78,54 @@ def warm_up(nets, args) -> None:
             progress=False, log=lambda *a: None)
 
 
+def grid_point(length: float, rho: float, seed: int, args) -> dict:
+    """Both nets on one (length, rho) with one seed: the same data (keyed by the values, so every run that
+    has this point draws the same images) and the same initial seed."""
+    rng = np.random.default_rng([seed, round(1000 * length), round(1000 * rho)])
+    make = dict(length=length, rho=rho, rng=rng, amplitude=args.amplitude, size=args.size)
+    train = synthetic.make_correlated_images(args.n_train, **make)
+    test = synthetic.make_correlated_images(args.n_test, **make)
+    classes = len(synthetic.class_codes(train[0].shape[1]))
+    corr = synthetic.channel_correlation(train[0])
+    point = {"spatial_corr": synthetic.spatial_correlation(train[0]),
+             "channel_corr": float(corr[~np.eye(len(corr), dtype=bool)].mean())}
+    for kind in KINDS:
+        point[kind] = train_and_test(kind, train, test, classes, seed, args)
+    return point
+
+
 def run_grid(args) -> list[dict]:
+    """One row per (length, rho): each seed's results, and the means over seeds."""
     rows = []
-    for i, length in enumerate(args.lengths):
-        for j, rho in enumerate(args.rhos):
-            rng = np.random.default_rng([args.seed, i, j])  # one data stream per grid point, shared by both nets
-            make = dict(length=length, rho=rho, rng=rng, amplitude=args.amplitude, size=args.size)
-            train = synthetic.make_correlated_images(args.n_train, **make)
-            test = synthetic.make_correlated_images(args.n_test, **make)
-            classes = len(synthetic.class_codes(train[0].shape[1]))
-            corr = synthetic.channel_correlation(train[0])
-            row = {"length": length, "rho": rho,
-                   "measured_spatial_corr": synthetic.spatial_correlation(train[0]),
-                   "measured_channel_corr": float(corr[~np.eye(len(corr), dtype=bool)].mean())}
+    for length in args.lengths:
+        for rho in args.rhos:
+            start = time.perf_counter()
+            runs = [grid_point(length, rho, seed, args) for seed in args.seeds]
+            row = {"length": length, "rho": rho, "seeds": list(args.seeds), "runs": runs,
+                   "measured_spatial_corr": float(np.mean([r["spatial_corr"] for r in runs])),
+                   "measured_channel_corr": float(np.mean([r["channel_corr"] for r in runs]))}
             for kind in KINDS:
-                row[kind] = train_and_test(kind, train, test, classes, args)
+                row[kind] = {key: float(np.mean([r[kind][key] for r in runs])) for key in ("test_acc", "seconds_per_epoch")}
+            row["diffs"] = [r["separable"]["test_acc"] - r["standard"]["test_acc"] for r in runs]
             rows.append(row)
             print(f"length {length:g}, rho {rho:g}: standard {100 * row['standard']['test_acc']:5.1f}%  "
                   f"separable {100 * row['separable']['test_acc']:5.1f}%  "
-                  f"({row['standard']['wall'] + row['separable']['wall']:.0f} s)", flush=True)
+                  f"(mean of {len(runs)} seed(s), {time.perf_counter() - start:.0f} s)", flush=True)
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
     head = (f"{'length':>7}{'rho':>6}{'corr(lag 1)':>13}{'corr(chan)':>12}"
-            f"{'standard':>10}{'separable':>11}{'sep - std':>11}{'s/epoch std':>13}{'sep':>6}")
+            f"{'standard':>10}{'separable':>11}{'sep - std':>11}   {'per seed':<16}{'s/epoch std':>12}{'sep':>6}")
     lines = [head, "-" * len(head)]
     for r in rows:
         s, p = r["standard"], r["separable"]
+        per_seed = "/".join(f"{100 * d:+.1f}" for d in r["diffs"])
         lines.append(f"{r['length']:>7g}{r['rho']:>6g}"
                      f"{r['measured_spatial_corr']:>13.2f}{r['measured_channel_corr']:>12.2f}"
                      f"{100 * s['test_acc']:>9.1f}%{100 * p['test_acc']:>10.1f}%"
-                     f"{100 * (p['test_acc'] - s['test_acc']):>+10.1f}{s['seconds_per_epoch']:>13.1f}"
-                     f"{p['seconds_per_epoch']:>6.1f}")
+                     f"{100 * (p['test_acc'] - s['test_acc']):>+10.1f}   {per_seed:<16}{s['seconds_per_epoch']:>12.2f}"
+                     f"{p['seconds_per_epoch']:>6.2f}")
     return "\n".join(lines)
 
 
@@ -150,7 +164,7 @@ def plot(rows: list[dict], args, path: Path) -> None:
         ax.set_title(title + (" (points)" if "-" in title else " test accuracy %"))
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.suptitle(f"synthetic {args.size}x{args.size}x3, {args.n_train} train / {args.n_test} test, "
-                 f"{args.epochs} epochs, first layer: {args.first_layer}")
+                 f"{args.epochs} epochs, mean of {len(args.seeds)} seed(s), first layer: {args.first_layer}")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"wrote {path}")
@@ -160,12 +174,17 @@ def floats(text: str) -> list[float]:
     return [float(v) for v in text.split(",") if v.strip()]
 
 
+def ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
 def reproduce_command(args) -> str:
     parts = ["python", "examples/05_correlation_experiment.py",
              "--lengths", ",".join(f"{v:g}" for v in args.lengths), "--rhos", ",".join(f"{v:g}" for v in args.rhos),
              "--n-train", str(args.n_train), "--n-test", str(args.n_test), "--epochs", str(args.epochs),
              "--width", str(args.width), "--lr", f"{args.lr:g}", "--batch-size", str(args.batch_size),
-             "--amplitude", f"{args.amplitude:g}", "--seed", str(args.seed), "--first-layer", args.first_layer]
+             "--amplitude", f"{args.amplitude:g}", "--seeds", ",".join(map(str, args.seeds)),
+             "--first-layer", args.first_layer]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -182,7 +201,7 @@ def main(argv=None) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--amplitude", type=float, default=3.0, help="L2 norm of each channel's pattern")
     p.add_argument("--size", type=int, default=16, help="image size (square)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=ints, default=[0, 1], help="seeds (data and initial weights); results are averaged")
     p.add_argument("--first-layer", choices=("same", "standard"), default="same",
                    help="'standard': keep the first conv full in both nets")
     p.add_argument("--out-dir", default=".", help="where the PNG goes")
@@ -191,21 +210,22 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.quick:
         args.lengths, args.rhos, args.n_train, args.n_test, args.epochs, args.width = [1.0], [0.0, 0.9], 256, 256, 1, 8
+        args.seeds = [0]
 
     probe = [build_net(k, 3, 4, args.width, np.random.default_rng(0), args.first_layer) for k in KINDS]
     for kind, net in zip(KINDS, probe):
         params, madds = cost(net, (3, args.size, args.size))
         print(f"{kind:>9} net: {params:,} parameters, {madds:,} mult-adds per image")
     print(f"grid: lengths {args.lengths} x rhos {args.rhos}; {args.n_train} train / {args.n_test} test images "
-          f"per point, {args.epochs} epochs, Adam lr {args.lr:g} cosine, batch {args.batch_size}\n")
+          f"per point, {args.epochs} epochs, Adam lr {args.lr:g} cosine, batch {args.batch_size}, seeds {args.seeds}\n")
     warm_up(probe, args)
     rows = run_grid(args)
     print()
     print(format_table(rows))
     print()
     print(format_difference_grid(rows, args.lengths, args.rhos))
-    print("\n(test sets of %d images: one standard error is about %.1f points at 85%% accuracy)"
-          % (args.n_test, 100 * np.sqrt(0.85 * 0.15 / args.n_test)))
+    print("\n(accuracies: means over the seeds; test sets of %d images, so one standard error of one accuracy "
+          "is about %.1f points at 85%%)" % (args.n_test, 100 * np.sqrt(0.85 * 0.15 / args.n_test)))
     print("reproduce this table:", reproduce_command(args))
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
