@@ -6,7 +6,8 @@ W[:,c,:,:], read as an O×k² matrix, has rank ≤ m. Here we train the standard
 take the SVD of every such slice of its 3x3 convs, and report the fraction of the slice's energy
 (Σ σ²) in its top 1, 2, 3 singular values, averaged over c: 100% top-1 would mean the layer could
 be replaced by a separable one with m = 1 without changing it at all. The same numbers for the
-weights at initialisation (i.i.d. random) are the baseline.
+weights at initialisation (i.i.d. random) are the baseline, and those of W − W₀ show the part that
+training added.
 
 It also trains the separable twin on the same budget and draws its learned depthwise filters.
 
@@ -61,19 +62,22 @@ def conv_weights(model) -> list[tuple[str, np.ndarray]]:
 
 
 def spectra_table(trained: list, initial: list) -> tuple[str, list[dict]]:
-    head = (f"{'layer':<10}{'W shape':>16}{'slice':>8}{'top-1':>8}{'top-2':>8}{'top-3':>8}"
-            f"{'init top-1':>12}{'top-2':>7}{'top-3':>7}")
-    lines = ["mean over input channels c of the energy fraction in the top r singular values of W[:,c,:,:]",
-             head, "-" * len(head)]
+    """Top-1/2/3 energy fractions (mean over c) of the trained W, of W at init, and of what training added, W − W₀."""
+    groups = (f"{'':<31}" + "".join(f"{g:^24}" for g in ("trained W", "at init (random)", "W - W0 (learned)"))).rstrip()
+    head = (f"{'layer':<10}{'W shape':>15}{'slice':>6}" + "   top-1   top-2   top-3" * 3 + f"{'|W-W0|/|W0|':>13}")
+    lines = ["mean over input channels c of the energy fraction in the top r singular values of the O×9 slice [:,c,:,:]",
+             groups, head, "-" * len(head)]
     rows = []
     for (name, w), (_, w0) in zip(trained, initial):
-        e, e0 = slice_energy(w), slice_energy(w0)
-        top, top0 = np.cumsum(e, axis=1).mean(axis=0), np.cumsum(e0, axis=1).mean(axis=0)
-        O, C = w.shape[:2]
-        rows.append({"layer": name, "shape": list(w.shape), "trained": top.tolist(), "init": top0.tolist(),
-                     "trained_spectrum": e.mean(axis=0).tolist(), "init_spectrum": e0.mean(axis=0).tolist()})
-        lines.append(f"{name:<10}{str(tuple(w.shape)):>16}{f'{O}x9':>8}" + "".join(f"{100 * v:>7.1f}%" for v in top[:3])
-                     + f"{100 * top0[0]:>11.1f}%" + "".join(f"{100 * v:>6.1f}%" for v in top0[1:3]))
+        tops = [np.cumsum(slice_energy(a), axis=1).mean(axis=0) for a in (w, w0, w - w0)]
+        moved = float(np.linalg.norm(w - w0) / np.linalg.norm(w0))
+        rows.append({"layer": name, "shape": list(w.shape), "trained": tops[0].tolist(), "init": tops[1].tolist(),
+                     "change": tops[2].tolist(), "relative_change": moved,
+                     "trained_spectrum": slice_energy(w).mean(axis=0).tolist(),
+                     "init_spectrum": slice_energy(w0).mean(axis=0).tolist(),
+                     "change_spectrum": slice_energy(w - w0).mean(axis=0).tolist()})
+        cells = "".join(f"{100 * v:>7.1f}%" for top in tops for v in top[:3])
+        lines.append(f"{name:<10}{str(tuple(w.shape)):>15}{f'{w.shape[0]}x9':>6}{cells}{moved:>13.2f}")
     return "\n".join(lines), rows
 
 
@@ -99,6 +103,7 @@ def plots(rows: list[dict], sep_model, args) -> None:
         rank = np.arange(1, len(r["trained_spectrum"]) + 1)
         ax.plot(rank, r["trained_spectrum"], "o-", label="trained")
         ax.plot(rank, r["init_spectrum"], "s--", color="gray", label="at init (random)")
+        ax.plot(rank, r["change_spectrum"], "^:", color="tab:orange", label="change W − W₀")
         ax.set_title(f"{r['layer']}  W{tuple(r['shape'])}", fontsize=9)
         ax.set_xlabel("singular value index r")
         ax.set_xticks(rank)

@@ -59,8 +59,12 @@ def _check_count(value, name: str, where: str, low: int) -> int:
     return int(value)
 
 
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
 def _check_length(length, where: str) -> float:
-    if isinstance(length, bool) or not isinstance(length, (int, float, np.floating)) or not 0 <= length <= 8:
+    if not _is_number(length) or not 0 <= length <= 8:
         raise ValueError(f"{where}: length (smoothing, in pixels) must be a number in [0, 8], got {length!r}")
     return float(length)
 
@@ -95,7 +99,7 @@ def equicorrelation(channels: int, rho: float) -> np.ndarray:
     """R = (1−ρ)·I + ρ·11ᵀ: unit variances, correlation ρ between every pair of channels."""
     channels = _check_count(channels, "channels", "equicorrelation", 1)
     low = -1.0 / (channels - 1) if channels > 1 else -1.0
-    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.floating)) or not low <= rho <= 1:
+    if not _is_number(rho) or not low <= rho <= 1:
         raise ValueError(f"equicorrelation: rho must be in [{low:.3g}, 1] for {channels} channels "
                          f"(else R is not a correlation matrix), got {rho!r}")
     return (1 - rho) * np.eye(channels) + rho * np.ones((channels, channels))
@@ -143,6 +147,8 @@ def make_correlated_images(n: int, *, length: float, rho: float, rng: np.random.
     n = _check_count(n, "n", where, 0)
     channels = _check_count(channels, "channels", where, 2)
     size = _check_count(size, "size", where, PATCH)
+    if not _is_number(amplitude) or not 0 <= amplitude < np.inf:
+        raise ValueError(f"{where}: amplitude must be a finite number >= 0, got {amplitude!r}")
     mix = mixing_matrix(channels, rho)
     codes = class_codes(channels)                                         # (K, C)
     K = len(codes)

@@ -106,6 +106,8 @@ def test_bad_arguments_name_themselves():
         synthetic.make_correlated_images(4, length=1.0, rho=1.5, rng=rng())
     with pytest.raises(ValueError, match="length"):
         synthetic.make_correlated_images(4, length=-1.0, rho=0.0, rng=rng())
+    with pytest.raises(ValueError, match="amplitude"):
+        synthetic.make_correlated_images(4, length=1.0, rho=0.0, rng=rng(), amplitude=float("nan"))
     with pytest.raises(ValueError, match="size"):
         synthetic.make_correlated_images(4, length=1.0, rho=0.0, rng=rng(), size=4)
     with pytest.raises(ValueError, match="spatial_correlation"):
