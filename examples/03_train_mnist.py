@@ -14,20 +14,14 @@ Writes training_curves.png (in --out-dir) when matplotlib is installed.
 """
 from __future__ import annotations
 
-import os
+import argparse
+import shlex
+from pathlib import Path
 
-# numba's OpenMP threads spin while they wait by default; on a 2-core machine shared with other busy
-# processes that made a training step ~25x slower here (0.42 s instead of 0.017 s). Override by setting it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import argparse  # noqa: E402
-import shlex  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from minisep import experiment  # noqa: E402
-from minisep.checkpoint import save_checkpoint  # noqa: E402
-from minisep.data import find_split_files  # noqa: E402
-from minisep.models import MODEL_NAMES  # noqa: E402
+from minisep import experiment
+from minisep.checkpoint import save_checkpoint
+from minisep.data import find_split_files
+from minisep.models import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (UCI 8x8, embedded)"}

@@ -16,23 +16,17 @@ See docs/when-to-use-separable-conv.md, section 3, for the results and what they
 """
 from __future__ import annotations
 
-import os
+import argparse
+import shlex
+import time
+from pathlib import Path
 
-# numba's OpenMP threads spin while they wait by default; on a 2-core machine shared with other busy
-# processes that made a training step ~25x slower here (0.42 s instead of 0.017 s). Override by setting it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
 
-import argparse  # noqa: E402
-import shlex  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from minisep import nn, optim, synthetic  # noqa: E402
-from minisep.experiment import write_json  # noqa: E402
-from minisep.summary import cost  # noqa: E402
-from minisep.train import fit  # noqa: E402
+from minisep import nn, optim, synthetic
+from minisep.experiment import write_json
+from minisep.summary import cost
+from minisep.train import fit
 
 KINDS = ("standard", "separable")
 

@@ -18,19 +18,13 @@ Writes kernel_spectra.png and depthwise_filters.png (in --out-dir) when matplotl
 """
 from __future__ import annotations
 
-import os
+import argparse
+import shlex
+from pathlib import Path
 
-# numba's OpenMP threads spin while they wait by default; on a 2-core machine shared with other busy
-# processes that made a training step ~25x slower here (0.42 s instead of 0.017 s). Override by setting it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
 
-import argparse  # noqa: E402
-import shlex  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from minisep import experiment, models, nn  # noqa: E402
+from minisep import experiment, models, nn
 
 REPO = Path(__file__).resolve().parents[1]
 
