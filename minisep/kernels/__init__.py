@@ -58,3 +58,13 @@ __all__ = [
     "pointwise_forward_reference",
     "pool_geometry",
 ]
+
+# ReLU and BatchNorm (flat / per-channel kernels; no geometry)
+from .activation import relu_backward, relu_backward_reference, relu_forward, relu_forward_reference  # noqa: E402
+from .batchnorm import (bn_backward, bn_backward_reference, bn_forward, bn_forward_reference,  # noqa: E402
+                        bn_stats, bn_stats_reference)
+
+__all__ += [
+    "bn_backward", "bn_backward_reference", "bn_forward", "bn_forward_reference", "bn_stats", "bn_stats_reference",
+    "relu_backward", "relu_backward_reference", "relu_forward", "relu_forward_reference",
+]

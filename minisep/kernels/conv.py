@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import checks, core
+from . import checks, core, dense
 from .geometry import ConvGeometry
 from .windows import fold, windows
 
@@ -30,12 +30,12 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     O, (kh, kw), (sh, sw), (P, Q) = w.shape[0], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    base = (np.arange(C)[:, None] * cv.Lx + cv.taps[None, :]).ravel()  # (C·T,) plane c, tap (i, j)
     y = np.empty((N, O, P, Q), x.dtype)
     with core.threads_for(N * O * C * kh * kw * P * Q):
-        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
-        core.corr_dense(xc.reshape(N, C * cv.Lx), core.padded_rows(w.reshape(O, C * kh * kw)), base,
-                        y, 0, sh * cv.Wc, sw, P, Q)  # (p, q) sits at u = p·sh·Wc + q·sw
+        # per sample n: x[n] on a padded canvas (C planes of Lx, in a scratch buffer); tap (c, i, j) is the
+        # shift c·(plane stride) + i·dh·Wc + j·dw, and (p, q) sits at u = p·sh·Wc + q·sw
+        dense.corr_dense(x, lead, cv.Wc, 1, A, B, cv.Lx, core.padded_rows(w.reshape(O, C * kh * kw)), cv.taps,
+                         y, 0, sh * cv.Wc, sw, P, Q, dense.out_segments(N, cv.Lx, P, Q, sh * cv.Wc, sw))
     return y
 
 
@@ -55,12 +55,13 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
     lead, A, B = cv.x_box
     # wf[c, o·T + t] = w[o, c, kh-1-i, kw-1-j]
     wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, O * kh * kw)
-    base = (np.arange(O)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (O·T,) plane o, tap t
-    gx = np.zeros((N, C, H, W), gy.dtype)  # pixels outside the canvas get no gradient
+    # pixels outside the canvas (rows/columns that no output reads) get no gradient: zero them only then
+    gx = (np.empty if (A, B) == (H, W) else np.zeros)((N, C, H, W), gy.dtype)
     with core.threads_for(N * O * C * kh * kw * P * Q):
-        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg): gy on the stride grid
-        # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
-        core.corr_dense(gyg.reshape(N, O * cv.Lg), core.padded_rows(wf), base, gx, lead, cv.Wc, 1, A, B)
+        # per sample n: gy[n] on the stride grid of a canvas (O·Lg); x[h, w] sits at lead + h·Wc + w,
+        # so the correlation's output, cropped, is gx
+        dense.corr_dense(gy, cv.M, sh * cv.Wc, sw, P, Q, cv.Lg, core.padded_rows(wf), cv.taps,
+                         gx, lead, cv.Wc, 1, A, B, dense.out_segments(N, cv.Lg, A, B, cv.Wc, 1))
     return gx
 
 
@@ -75,12 +76,9 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np
     O, (kh, kw), (sh, sw), (P, Q) = gy.shape[1], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
-    base = (np.arange(C)[:, None] * cv.Lx + cv.taps[None, :]).ravel()
     with core.threads_for(N * O * C * kh * kw * P * Q):
-        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
-        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, O, Lg), zeros off the grid
-        gw = core.wgrad_dense(gyg, cv.M, xc.reshape(N, C * cv.Lx), base, 0, sh * cv.Wc, sw, P, Q,
-                              core.wgrad_chunks(N))  # sums over the output positions (p, q)
+        # per sample: x[n] on its canvas, gy[n] on the output grid u = p·sh·Wc + q·sw; one dot product per (o, c, tap)
+        gw = dense.wgrad_dense(x, gy, lead, cv.Wc, A, B, cv.Lx, cv.taps, sh * cv.Wc, sw, core.wgrad_chunks(N))
     return gw.reshape(O, C, kh, kw)  # (O, C·T) -> (O, C, kh, kw)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import checks, core
+from . import checks, core, grouped
 from .geometry import ConvGeometry
 from .windows import fold, windows
 
@@ -48,10 +48,10 @@ def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarr
     lead, A, B = cv.x_box
     y = np.empty((N, C * m, P, Q), x.dtype)
     with core.threads_for(N * C * m * kh * kw * P * Q):
-        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, H, W) -> (N, C, Lx) padded canvas
-        # output o reads canvas plane o // m at the kh·kw tap offsets; (p, q) sits at u = p·sh·Wc + q·sw
-        core.corr_grouped(xc.reshape(N, C * cv.Lx), w.reshape(C * m, kh * kw), cv.taps, cv.Lx, m,
-                          y, 0, sh * cv.Wc, sw, P, Q)
+        # per plane (n, c): x[n, c] on a padded canvas (Hc·Wc), then output o = c·m+k reads it at the
+        # kh·kw tap offsets; (p, q) sits at u = p·sh·Wc + q·sw
+        grouped.grouped_corr(x, 1, lead, cv.Wc, 1, A, B, cv.Lx, w.reshape(C * m, kh * kw), cv.taps, m,
+                             y, 0, sh * cv.Wc, sw, P, Q)
     return y
 
 
@@ -70,11 +70,12 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
     # wf[c, k·T + t] = w[c·m+k, 0, kh-1-i, kw-1-j]: flipped taps, the m filters of channel c side by side
     wf = np.ascontiguousarray(w[:, 0, ::-1, ::-1]).reshape(C, m * kh * kw)
     base = (np.arange(m)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (m·T,) plane k, tap t
-    gx = np.zeros((N, C, H, W), gy.dtype)  # pixels outside the canvas get no gradient
+    # pixels outside the canvas (rows/columns that no output reads) get no gradient: zero them only then
+    gx = (np.empty if (A, B) == (H, W) else np.zeros)((N, C, H, W), gy.dtype)
     with core.threads_for(N * C * m * kh * kw * P * Q):
-        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg): gy on the stride grid
-        # x[h, w] sits at lead + h·Wc + w of the canvas: the correlation's output, cropped
-        core.corr_grouped(gyg.reshape(N, C * m * cv.Lg), wf, base, m * cv.Lg, 1, gx, lead, cv.Wc, 1, A, B)
+        # per plane (n, c): the m planes gy[n, c·m+k] on the stride grid of a canvas (m·Lg), then one
+        # correlation with the flipped taps; x[h, w] sits at lead + h·Wc + w: the output, cropped
+        grouped.grouped_corr(gy, m, cv.M, sh * cv.Wc, sw, P, Q, cv.Lg, wf, base, 1, gx, lead, cv.Wc, 1, A, B)
     return gx
 
 
@@ -97,10 +98,9 @@ def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) ->
     cv = core.canvas(g)
     lead, A, B = cv.x_box
     with core.threads_for(N * C * m * kh * kw * P * Q):
-        xc = core.place(x, cv.Lx, lead, cv.Wc, 1, A, B)  # (N, C, Lx)
-        gyg = core.place(gy, cv.Lg, cv.M, sh * cv.Wc, sw, P, Q)  # (N, C·m, Lg), zeros off the grid
-        gw = core.wgrad_grouped(gyg, cv.M, xc.reshape(N, C * cv.Lx), cv.taps, cv.Lx, m,
-                                0, sh * cv.Wc, sw, P, Q)  # (C·m, T): sums over the output positions (p, q)
+        # per sample chunk: x[n, c] on a canvas, gy[n, c·m+k] on the output grid, kh·kw dot products
+        gw = grouped.grouped_wgrad(x, gy, lead, A, B, cv.Wc, cv.Lx, cv.taps, sh, sw,
+                                   core.wgrad_chunks(N))  # (C·m, T): sums over n and (p, q)
     return gw.reshape(C * m, 1, kh, kw)
 
 

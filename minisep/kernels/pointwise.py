@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import checks, core
+from . import checks, core, dense
 
 
 def pointwise_forward(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -28,8 +28,9 @@ def pointwise_forward(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     y = np.empty((N, O, H, W), x.dtype)
     # plane c of sample n starts at c·H·W; the wide positions u = h·W + w are the pixels themselves
     with core.threads_for(N * O * C * H * W):
-        core.corr_dense(x.reshape(N, C * H * W), core.padded_rows(w.reshape(O, C)), np.arange(C) * (H * W),
-                        y, 0, W, 1, H, W)
+        plane = _plane(H, W)
+        dense.corr_dense(x, 0, W, 1, H, W, plane, core.padded_rows(w.reshape(O, C)), ONE_TAP,
+                         y, 0, W, 1, H, W, dense.out_segments(N, plane, H, W, W, 1))
     return y
 
 
@@ -46,7 +47,9 @@ def pointwise_backward_input(gy: np.ndarray, w: np.ndarray) -> np.ndarray:
     gx = np.empty((N, C, H, W), gy.dtype)
     wt = core.padded_rows(np.ascontiguousarray(w.reshape(O, C).T))  # (C, O) transposed matrix
     with core.threads_for(N * O * C * H * W):
-        core.corr_dense(gy.reshape(N, O * H * W), wt, np.arange(O) * (H * W), gx, 0, W, 1, H, W)
+        plane = _plane(H, W)
+        dense.corr_dense(gy, 0, W, 1, H, W, plane, wt, ONE_TAP, gx, 0, W, 1, H, W,
+                         dense.out_segments(N, plane, H, W, W, 1))
     return gx
 
 
@@ -61,9 +64,17 @@ def pointwise_backward_weight(x: np.ndarray, gy: np.ndarray) -> np.ndarray:
     N, C, H, W = x.shape
     O = gy.shape[1]
     with core.threads_for(N * O * C * H * W):
-        gw = core.wgrad_dense(gy.reshape(N, O, H * W), 0, x.reshape(N, C * H * W), np.arange(C) * (H * W),
-                              0, W, 1, H, W, core.wgrad_chunks(N))  # (O, C)
+        gw = dense.wgrad_dense(x, gy, 0, W, H, W, _plane(H, W), ONE_TAP, W, 1, core.wgrad_chunks(N))  # (O, C)
     return gw.reshape(O, C, 1, 1)
+
+
+ONE_TAP = np.zeros(1, np.int64)  # a 1x1 kernel: the only tap is the pixel itself (offset 0)
+
+
+def _plane(H: int, W: int) -> int:
+    """The canvas plane handed to the dense kernels: 0 (use x's own planes, no copy) for large images;
+    H·W (copy, so that dense.py can stack small images into long loops) below core.TILE / 2 pixels."""
+    return H * W if 2 * H * W <= core.TILE else 0
 
 
 def _weight(w, op):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Context, Function, unbroadcast
+from ..kernels.activation import relu_backward, relu_forward
 
 
 def broadcast_shape(op: str, a: np.ndarray, b: np.ndarray) -> tuple:
@@ -192,18 +193,18 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(a, 0).   ga = gy · [a > 0]   (the subgradient at 0 is 0, as PyTorch)."""
+    """y = max(a, 0).   ga = gy · [a > 0]   (the subgradient at 0 is 0; a NaN stays NaN: both as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Context, a):
-        mask = a > 0
-        ctx.save_for_backward(mask)
-        return np.where(mask, a, 0).astype(a.dtype, copy=False)
+        y = relu_forward(a)  # one jitted pass; a NaN stays NaN
+        ctx.save_for_backward(y)  # [a <= 0] = [y <= 0]: no separate mask, the graph keeps y anyway
+        return y
 
     @staticmethod
     def backward(ctx: Context, gy):
-        (mask,) = ctx.saved
-        return (gy * mask,)
+        (y,) = ctx.saved
+        return (relu_backward(gy, y),)  # 0 where y <= 0, else gy
 
 
 class Cast(Function):

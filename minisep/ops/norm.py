@@ -10,13 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Context, Function
+from ..kernels.batchnorm import bn_backward, bn_forward, bn_stats
 from ..tensor import Tensor
 
-AXES = (0, 2, 3)  # the axes one channel's statistics are taken over
-
-
-def _per_channel(v: np.ndarray) -> np.ndarray:
-    return v.reshape(1, -1, 1, 1)  # (C,) -> (1,C,1,1), broadcasts against (N,C,H,W)
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class BatchNorm2d(Function):
@@ -34,23 +31,20 @@ class BatchNorm2d(Function):
     def forward(ctx: Context, x, gamma, beta, *, mean, var, eps=1e-5, batch_stats=False):
         # batch_stats=True: mean/var are x's own batch statistics (so backward differentiates through them)
         inv = (1.0 / np.sqrt(var + eps)).astype(x.dtype)  # (C,)
-        xh = (x - _per_channel(mean.astype(x.dtype, copy=False))) * _per_channel(inv)  # (N,C,H,W)
-        ctx.save_for_backward(xh, inv, gamma)
+        mean = np.array(mean, dtype=x.dtype)  # (C,) a copy: running_mean may change in place before backward
+        # y takes the dtype numpy's broadcasting would give (float64 if gamma or beta is, even for float32 x)
+        dt = np.result_type(x.dtype, gamma.dtype, beta.dtype)
+        x = x.astype(dt if dt in FLOAT_DTYPES else np.float64, copy=False)
+        # xh is not saved: the kernel recomputes it from x and mean, inv (see minisep/kernels/batchnorm.py)
+        ctx.save_for_backward(x, mean, inv, gamma)
         ctx.batch_stats = batch_stats
-        return xh * _per_channel(gamma) + _per_channel(beta)
+        return bn_forward(x, mean, inv, gamma, beta)  # (N,C,H,W): xh·gamma + beta, one pass per channel
 
     @staticmethod
     def backward(ctx: Context, gy):
-        xh, inv, gamma = ctx.saved
-        gbeta = gy.sum(axis=AXES)  # (C,)
-        ggamma = (gy * xh).sum(axis=AXES)  # (C,)
-        scale = _per_channel(gamma * inv)  # (1,C,1,1)
-        if ctx.batch_stats:
-            M = gy.size // gy.shape[1]
-            gx = scale / M * (M * gy - _per_channel(gbeta) - xh * _per_channel(ggamma))
-        else:
-            gx = scale * gy
-        return gx.astype(gy.dtype, copy=False), ggamma, gbeta
+        x, mean, inv, gamma = ctx.saved
+        gx, ggamma, gbeta = bn_backward(gy, x, mean, inv, gamma, ctx.batch_stats)  # (N,C,H,W), (C,), (C,)
+        return gx, ggamma, gbeta
 
 
 def batch_norm2d(x, gamma, beta, running_mean: np.ndarray | None, running_var: np.ndarray | None,
@@ -75,8 +69,9 @@ def batch_norm2d(x, gamma, beta, running_mean: np.ndarray | None, running_var: n
         raise ValueError(f"batch_norm2d: training needs more than one value per channel to take a variance, "
                          f"got x of shape {tuple(x.shape)}; use a larger batch or call model.eval()")
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    mean = data.mean(axis=AXES)  # (C,)
-    var = data.var(axis=AXES)  # (C,) biased (divides by M): what normalises the batch
+    if data.dtype not in FLOAT_DTYPES:
+        data = data.astype(np.float64)  # as numpy's mean/var of an integer array
+    mean, var = bn_stats(data)  # (C,) each; var biased (divides by M): what normalises the batch
     if training and running_mean is not None:
         if num_batches_tracked is not None:
             num_batches_tracked += 1

@@ -16,7 +16,7 @@ from numba import njit
 from numba.core.registry import CPUDispatcher
 
 import minisep.kernels as K
-from minisep.kernels import core, pool
+from minisep.kernels import core, dense, grouped, pool
 
 assert os.environ.get("NUMBA_BOUNDSCHECK") == "1", "run with NUMBA_BOUNDSCHECK=1"
 
@@ -38,8 +38,10 @@ def must_raise_index_error(call, what):
 
 must_raise_index_error(lambda: njit(lambda a: a[2])(np.zeros(2)), "a canary kernel")
 rejit(core)
+rejit(dense)
+rejit(grouped)
 rejit(pool)
-must_raise_index_error(lambda: core.place(np.ones((1, 1, 2, 2)), 3, 0, 2, 1, 2, 2), "core.place")
+must_raise_index_error(lambda: core.place(np.zeros(3), 0, np.ones((2, 2)), 0, 2, 1, 2, 2), "core.place")
 
 CONV_EDGES = [  # N, C, H, W, m (= O for conv), kernel, stride, padding, dilation
     (1, 2, 3, 3, 2, 3, 1, 0, 1),  # kernel == input
@@ -58,6 +60,8 @@ CONV_EDGES = [  # N, C, H, W, m (= O for conv), kernel, stride, padding, dilatio
     (1, 2, 50, 47, 2, 3, 1, 1, 1),  # several spans of output rows per plane
     (1, 2, 50, 47, 1, 3, 2, "same", 2),
     (1, 2, 5, 600, 2, 3, 2, 1, 1),  # long rows with stride 2: one span per output row
+    (20, 3, 6, 5, 2, 3, 1, 1, 1),  # small images stacked on one canvas, several per weight-gradient chunk
+    (5, 2, 20, 20, 3, 3, 2, "same", 1),  # stacked samples, the last canvas holding fewer
 ]
 POOL_EDGES = [  # H, W, kernel, stride, padding
     (3, 3, 3, None, 0), (1, 1, 1, None, 0), (1, 1, 3, 1, "same"), (7, 5, 3, 3, "same"), (7, 6, 2, 3, 1),
@@ -115,6 +119,33 @@ for H, W, k, s, pad in POOL_EDGES:
              K.avg_pool2d_forward_reference(x, g, include))
         same(f"avg_pool2d_backward {tag} {include}", K.avg_pool2d_backward(gy, g, include),
              K.avg_pool2d_backward_reference(gy, g, include))
+
+
+# ---- ReLU and BatchNorm kernels (activation.py, batchnorm.py) ----
+from minisep.kernels import activation, batchnorm  # noqa: E402
+
+rejit(activation)
+rejit(batchnorm)
+must_raise_index_error(lambda: batchnorm._channel_stats(np.ones((1, 1, 2)), 3), "batchnorm._channel_stats")
+for L in (0, 1, activation.BLK - 1, activation.BLK + 1, activation.PARALLEL_MIN, activation.PARALLEL_MIN + 7):
+    x = rng.standard_normal(L)
+    y = activation.relu_forward(x)
+    same(f"relu_forward L={L}", y, activation.relu_forward_reference(x))
+    gy = rng.standard_normal(L)
+    same(f"relu_backward L={L}", activation.relu_backward(gy, y), activation.relu_backward_reference(gy, y))
+for shape in [(1, 1, 1, 1), (2, 3, 1, 1), (3, 2, 5, 7), (0, 2, 3, 3), (2, 1, 4, 4), (2, 4, 100, 90)]:
+    x, gy = rng.standard_normal(shape), rng.standard_normal(shape)
+    gamma, beta = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    if shape[0]:
+        for ours, ref in zip(batchnorm.bn_stats(x), batchnorm.bn_stats_reference(x)):
+            same(f"bn_stats {shape}", ours, ref)
+    mean, inv = rng.standard_normal(shape[1]), rng.uniform(0.5, 2.0, shape[1])
+    same(f"bn_forward {shape}", batchnorm.bn_forward(x, mean, inv, gamma, beta),
+         batchnorm.bn_forward_reference(x, mean, inv, gamma, beta))
+    for stats in (True, False):
+        for ours, ref in zip(batchnorm.bn_backward(gy, x, mean, inv, gamma, stats),
+                             batchnorm.bn_backward_reference(gy, x, mean, inv, gamma, stats)):
+            same(f"bn_backward {shape} batch_stats={stats}", ours, ref)
 
 if failures:
     sys.exit("differ from the reference:\n" + "\n".join(failures))
