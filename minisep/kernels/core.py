@@ -134,6 +134,17 @@ def samples_per_canvas(plane, span):
 
 
 @njit(cache=True)
+def tap_bases(taps, K, cstride):
+    """base[k] = (k // T)·cstride + taps[k % T]: the shift of tap t of canvas channel k // T, when the
+    canvas holds its channels `cstride` apart (each channel: S stacked sample planes)."""
+    T = taps.shape[0]
+    base = np.empty(K, np.int64)
+    for k in range(K):
+        base[k] = (k // T) * cstride + taps[k % T]
+    return base
+
+
+@njit(cache=True)
 def rows_per_span(ra, rb, B):
     """How many output rows one span covers: up to TILE positions of consecutive rows, or one row when
     rows lie far apart (stride > 1) and are long; short rows (< LONG_ROW) are not worth a loop of their

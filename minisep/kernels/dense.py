@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .core import CONTRACT, REDUCE, place, rows_per_span, samples_per_canvas, segments
+from .core import CONTRACT, REDUCE, place, rows_per_span, samples_per_canvas, segments, tap_bases
 
 
 def out_segments(N: int, plane: int, A: int, B: int, ra: int, rb: int) -> int:
@@ -26,16 +26,6 @@ def out_segments(N: int, plane: int, A: int, B: int, ra: int, rb: int) -> int:
     canvases (groups of stacked samples) than twice the threads."""
     S = samples_per_canvas(plane, (A - 1) * ra + (B - 1) * rb + 1)
     return segments(-(-N // S))
-
-
-@njit(cache=True)
-def _bases(taps, K, cstride):
-    """base[k] = (k // T)·cstride + taps[k % T]: tap t of canvas channel k // T."""
-    T = taps.shape[0]
-    base = np.empty(K, np.int64)
-    for k in range(K):
-        base[k] = (k // T) * cstride + taps[k % T]
-    return base
 
 
 @njit(parallel=True, cache=True, fastmath=CONTRACT)
@@ -52,7 +42,7 @@ def corr_dense(src, lead, pra, prb, PA, PB, plane, wk, taps, out, start, ra, rb,
     span = (A - 1) * ra + (B - 1) * rb + 1  # the output positions of one sample
     S = samples_per_canvas(plane, span)
     cstride = S * plane if plane > 0 else src.shape[2] * src.shape[3]
-    base = _bases(taps, K, cstride)
+    base = tap_bases(taps, K, cstride)
     rows = A if S > 1 else rows_per_span(ra, rb, B)  # stacked samples: one span covers them all
     width = (S - 1) * plane + (min(rows, A) - 1) * ra + (B - 1) * rb + 1  # the longest span
     groups = -(-N // S)
@@ -133,7 +123,7 @@ def wgrad_dense(x, gy, lead, Wc, PA, PB, plane, taps, ra, rb, nchunks):
     S = samples_per_canvas(plane, span)
     cstride = S * plane if plane > 0 else x.shape[2] * x.shape[3]
     on_grid = plane == 0  # then ra = Q, rb = 1 (pointwise): gy's planes are their own grid
-    base = _bases(taps, K, cstride)
+    base = tap_bases(taps, K, cstride)
     rows = P if S > 1 else rows_per_span(ra, rb, Q)
     part = np.zeros((nchunks, O, K), x.dtype)
     zero = np.zeros(1, x.dtype)[0]

@@ -58,7 +58,23 @@ def grouped_corr(src, gin, lead, pra, prb, PA, PB, plane, wk, base, gout, out, s
                     r0 = acc[:L]
                     r0[:] = 0
                     k = 0
-                    while k + 3 <= K:  # three taps per sweep over the span
+                    while k + 9 <= K:  # nine taps per sweep (a whole 3x3 kernel): 9 loads, 1 store per position
+                        x0 = cv[base[k] + u0:base[k] + u0 + L]
+                        x1 = cv[base[k + 1] + u0:base[k + 1] + u0 + L]
+                        x2 = cv[base[k + 2] + u0:base[k + 2] + u0 + L]
+                        x3 = cv[base[k + 3] + u0:base[k + 3] + u0 + L]
+                        x4 = cv[base[k + 4] + u0:base[k + 4] + u0 + L]
+                        x5 = cv[base[k + 5] + u0:base[k + 5] + u0 + L]
+                        x6 = cv[base[k + 6] + u0:base[k + 6] + u0 + L]
+                        x7 = cv[base[k + 7] + u0:base[k + 7] + u0 + L]
+                        x8 = cv[base[k + 8] + u0:base[k + 8] + u0 + L]
+                        c0, c1, c2, c3, c4 = wr[k], wr[k + 1], wr[k + 2], wr[k + 3], wr[k + 4]
+                        c5, c6, c7, c8 = wr[k + 5], wr[k + 6], wr[k + 7], wr[k + 8]
+                        for u in range(L):
+                            r0[u] += ((c0 * x0[u] + c1 * x1[u] + c2 * x2[u]) + (c3 * x3[u] + c4 * x4[u] + c5 * x5[u])
+                                      + (c6 * x6[u] + c7 * x7[u] + c8 * x8[u]))
+                        k += 9
+                    while k + 3 <= K:  # then three taps per sweep over the span
                         x0 = cv[base[k] + u0:base[k] + u0 + L]
                         x1 = cv[base[k + 1] + u0:base[k + 1] + u0 + L]
                         x2 = cv[base[k + 2] + u0:base[k + 2] + u0 + L]
