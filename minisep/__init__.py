@@ -15,11 +15,8 @@ if "numpy" not in _sys.modules:
     # (measured on 2 cores: a training step ~1.5x slower). minisep's heavy work runs in numba,
     # so keep BLAS single-threaded unless the user chose otherwise. Only possible before numpy loads.
     _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-# numba's OpenMP threads spin while they wait for work. When another process holds a core, a
-# spinning thread blocks the one it waits for: a digits epoch went from 0.4 s to 19 s in a CI run on
-# a shared 2-core machine. Passive waiting costs a little on an idle machine and avoids that cliff.
-# Read when numba first starts its thread pool, so setting it here (at import) is early enough.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# minisep's kernels run on threads of their own (minisep/kernels/threads.py), not on numba's OpenMP
+# pool, so nothing here changes how OpenMP threads wait (that would also slow torch in the process).
 
 from . import nn, ops, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled

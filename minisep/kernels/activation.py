@@ -7,20 +7,21 @@ Backward reads the output y, not a saved mask: y[k] <= 0 exactly when x[k] <= 0,
 alive anyway (it is the next op's input), so no extra array is stored.
 
 Both are memory bound (one compare per element), so the work is split in blocks of BLK contiguous
-elements: each thread streams long runs, and small arrays (below PARALLEL_MIN elements) run on a
-serial twin, because a parallel launch costs 5-15 µs (milliseconds when another process holds the
-cores), more than the whole loop on a few thousand elements (gradient checks call ReLU thousands
+elements (jobs for threads.parallel_jobs): each thread streams long runs, and small arrays (below
+PARALLEL_MIN elements) run inline, because handing work to a thread costs tens of µs (milliseconds
+when another process holds the cores), more than the whole loop on a few thousand elements (gradient checks call ReLU thousands
 of times on tiny arrays).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .checks import FLOAT_DTYPES
+from .threads import parallel_jobs
 
-BLK = 16384  # elements per parallel iteration: 64 kB of float32, long enough to stream, short enough to balance
-PARALLEL_MIN = 4 * BLK  # below this, the serial twin is faster than a parallel launch
+BLK = 16384  # elements per job: 64 kB of float32, long enough to stream, short enough to balance
+PARALLEL_MIN = 4 * BLK  # below this, one thread inline is faster than handing blocks to threads
 
 
 @njit(cache=True)
@@ -44,38 +45,29 @@ def _relu_grad_run(gy, y, gx):
         gx[k] = zero if y[k] <= 0 else g  # a dead unit passes 0 even when gy is inf or NaN, as PyTorch
 
 
-@njit(parallel=True, cache=True)
-def _relu_forward_parallel(x):
+@njit(cache=True, nogil=True)
+def _relu_forward_jobs(x, y, b_lo, b_hi):
     L = x.shape[0]  # (L,) = (N·C·H·W,) flattened
-    y = np.empty_like(x)
-    for b in prange((L + BLK - 1) // BLK):  # iteration b writes only y[b*BLK:(b+1)*BLK]
+    for b in range(b_lo, b_hi):  # job b writes only y[b*BLK:(b+1)*BLK]
         lo, hi = b * BLK, min(L, (b + 1) * BLK)
         _relu_run(x[lo:hi], y[lo:hi])
-    return y
 
 
-@njit(cache=True)
-def _relu_forward_serial(x):
-    y = np.empty_like(x)  # (L,)
-    _relu_run(x, y)
-    return y
-
-
-@njit(parallel=True, cache=True)
-def _relu_backward_parallel(gy, y):
+@njit(cache=True, nogil=True)
+def _relu_backward_jobs(gy, y, gx, b_lo, b_hi):
     L = y.shape[0]  # (L,)
-    gx = np.empty_like(gy)
-    for b in prange((L + BLK - 1) // BLK):  # iteration b writes only gx[b*BLK:(b+1)*BLK]
+    for b in range(b_lo, b_hi):  # job b writes only gx[b*BLK:(b+1)*BLK]
         lo, hi = b * BLK, min(L, (b + 1) * BLK)
         _relu_grad_run(gy[lo:hi], y[lo:hi], gx[lo:hi])
-    return gx
 
 
-@njit(cache=True)
-def _relu_backward_serial(gy, y):
-    gx = np.empty_like(gy)  # (L,)
-    _relu_grad_run(gy, y, gx)
-    return gx
+def _run(kernel, L, *args):
+    """All blocks of L elements: on the threads for big arrays, inline below PARALLEL_MIN."""
+    blocks = (L + BLK - 1) // BLK
+    if L < PARALLEL_MIN:
+        kernel(*args, 0, blocks)
+    else:
+        parallel_jobs(kernel, blocks, *args)
 
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
@@ -88,8 +80,9 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
     if x.dtype not in FLOAT_DTYPES:
         return relu_forward_reference(x)
     flat = np.ascontiguousarray(x).reshape(-1)  # (L,): a view when x is already C-contiguous
-    kernel = _relu_forward_parallel if flat.shape[0] >= PARALLEL_MIN else _relu_forward_serial
-    return kernel(flat).reshape(x.shape)
+    y = np.empty_like(flat)
+    _run(_relu_forward_jobs, flat.shape[0], flat, y)
+    return y.reshape(x.shape)
 
 
 def relu_backward(gy: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -106,8 +99,9 @@ def relu_backward(gy: np.ndarray, y: np.ndarray) -> np.ndarray:
         return relu_backward_reference(gy, y)
     g = np.ascontiguousarray(gy, dtype=y.dtype).reshape(-1)  # (L,)
     v = np.ascontiguousarray(y).reshape(-1)
-    kernel = _relu_backward_parallel if v.shape[0] >= PARALLEL_MIN else _relu_backward_serial
-    return kernel(g, v).reshape(y.shape)
+    gx = np.empty_like(g)
+    _run(_relu_backward_jobs, v.shape[0], g, v, gx)
+    return gx.reshape(y.shape)
 
 
 # ---- references: whole-array numpy, not jitted --------------------------------------------------

@@ -1,4 +1,4 @@
-"""Batch normalisation kernels, one channel per parallel iteration.
+"""Batch normalisation kernels, one channel per job (jobs run on threads: threads.parallel_jobs).
 
 Letters as in minisep/ops/norm.py: x, y, gy, gx (N, C, H, W); M = N·H·W values per channel;
 mean[c], var[c] (biased); inv[c] = 1/√(var[c] + eps); xh = (x - mean[c])·inv[c].
@@ -20,14 +20,15 @@ forward and a read in the backward, and these loops are bound by memory traffic,
 Sums are accumulated in float64 for float32 input (a channel sums ~10⁵ values), with 'reassoc' so
 that they vectorise. The elementwise parts run in x's dtype without fastmath: bn_forward rounds
 exactly as numpy's xh·gamma + beta; bn_backward's gx moves the 1/M onto the two sums (see above).
-Small tensors (below PARALLEL_MIN values) run on serial twins: a parallel launch costs 5-15 µs.
+Small tensors (below PARALLEL_MIN values) run inline: handing jobs to threads costs tens of µs.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import checks
+from .threads import parallel_jobs
 
 REDUCE = {"contract", "reassoc"}  # as core.REDUCE: fused multiply-add and reordered (vectorised) sums only
 
@@ -110,62 +111,33 @@ def _channel_backward(gy3, x3, gx3, c, m, s, gamma_c, batch_stats, sums, consts)
                 gxr[i] = k * gr[i]
 
 
-# ---- all channels: parallel drivers and their serial twins -----------------------------------
+# ---- all channels: job kernels, run on threads by threads.parallel_jobs (job c = channel c) -------
 
-@njit(parallel=True, cache=True)
-def _stats_parallel(x3):
-    C = x3.shape[1]  # x3 (N, C, L)
-    out = np.empty((2, C), np.float64)  # (mean, var)
-    for c in prange(C):  # iteration c writes only out[:, c]
+@njit(cache=True, nogil=True)
+def _stats_jobs(x3, out, c_lo, c_hi):
+    for c in range(c_lo, c_hi):  # job c writes only out[:, c]   x3 (N, C, L), out (2, C) = (mean, var)
         out[0, c], out[1, c] = _channel_stats(x3, c)
-    return out
 
 
-@njit(cache=True)
-def _stats_serial(x3):
-    C = x3.shape[1]
-    out = np.empty((2, C), np.float64)
-    for c in range(C):
-        out[0, c], out[1, c] = _channel_stats(x3, c)
-    return out
-
-
-@njit(parallel=True, cache=True)
-def _forward_parallel(x3, mean, inv, gamma, beta):
-    y3 = np.empty_like(x3)  # (N, C, L)
-    for c in prange(x3.shape[1]):  # iteration c writes only y3[:, c]
+@njit(cache=True, nogil=True)
+def _forward_jobs(x3, mean, inv, gamma, beta, y3, c_lo, c_hi):
+    for c in range(c_lo, c_hi):  # job c writes only y3[:, c]   (N, C, L)
         _channel_forward(x3, y3, c, mean[c], inv[c], gamma[c], beta[c])
-    return y3
 
 
-@njit(cache=True)
-def _forward_serial(x3, mean, inv, gamma, beta):
-    y3 = np.empty_like(x3)
-    for c in range(x3.shape[1]):
-        _channel_forward(x3, y3, c, mean[c], inv[c], gamma[c], beta[c])
-    return y3
-
-
-@njit(parallel=True, cache=True)
-def _backward_parallel(gy3, x3, mean, inv, gamma, batch_stats):
-    C = x3.shape[1]  # gy3, x3 (N, C, L)
-    gx3 = np.empty_like(gy3)
-    sums = np.empty((C, 2), np.float64)  # (gbeta, ggamma) per channel
-    consts = np.empty((C, 3), gy3.dtype)
-    for c in prange(C):  # iteration c writes only gx3[:, c], sums[c] and consts[c]
+@njit(cache=True, nogil=True)
+def _backward_jobs(gy3, x3, mean, inv, gamma, batch_stats, gx3, sums, consts, c_lo, c_hi):
+    for c in range(c_lo, c_hi):  # job c writes only gx3[:, c], sums[c] = (gbeta, ggamma) and consts[c]
         _channel_backward(gy3, x3, gx3, c, mean[c], inv[c], gamma[c], batch_stats, sums[c], consts[c])
-    return gx3, sums
 
 
-@njit(cache=True)
-def _backward_serial(gy3, x3, mean, inv, gamma, batch_stats):
+def _run(kernel, x3, *args):
+    """Every channel: on the threads for big tensors, inline (no thread hand-off) below PARALLEL_MIN."""
     C = x3.shape[1]
-    gx3 = np.empty_like(gy3)
-    sums = np.empty((C, 2), np.float64)
-    consts = np.empty((C, 3), gy3.dtype)
-    for c in range(C):
-        _channel_backward(gy3, x3, gx3, c, mean[c], inv[c], gamma[c], batch_stats, sums[c], consts[c])
-    return gx3, sums
+    if _serial(x3):
+        kernel(*args, 0, C)
+    else:
+        parallel_jobs(kernel, C, *args)
 
 
 # ---- public entry points ---------------------------------------------------------------------
@@ -199,7 +171,8 @@ def bn_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if x3.shape[0] * x3.shape[2] == 0:
         nan = np.full(x3.shape[1], np.nan, x3.dtype)
         return nan, nan.copy()
-    out = (_stats_serial if _serial(x3) else _stats_parallel)(x3)
+    out = np.empty((2, x3.shape[1]), np.float64)  # (mean, var) per channel
+    _run(_stats_jobs, x3, x3, out)
     return out[0].astype(x3.dtype), out[1].astype(x3.dtype)
 
 
@@ -213,7 +186,8 @@ def bn_forward(x, mean, inv, gamma, beta) -> np.ndarray:
     C, dt = x3.shape[1], x3.dtype
     args = [_per_channel(v, C, dt, name, op) for v, name in
             ((mean, "mean"), (inv, "inv"), (gamma, "gamma"), (beta, "beta"))]
-    y3 = (_forward_serial if _serial(x3) else _forward_parallel)(x3, *args)
+    y3 = np.empty_like(x3)  # (N, C, L)
+    _run(_forward_jobs, x3, x3, *args, y3)
     return y3.reshape(np.shape(x))
 
 
@@ -232,8 +206,10 @@ def bn_backward(gy, x, mean, inv, gamma, batch_stats: bool) -> tuple[np.ndarray,
     gy3 = np.ascontiguousarray(gy, dtype=x3.dtype).reshape(N, C, L)
     mean, inv, gamma = (_per_channel(v, C, x3.dtype, name, op) for v, name in
                         ((mean, "mean"), (inv, "inv"), (gamma, "gamma")))
-    kernel = _backward_serial if _serial(x3) else _backward_parallel
-    gx3, sums = kernel(gy3, x3, mean, inv, gamma, bool(batch_stats))
+    gx3 = np.empty_like(gy3)  # (N, C, L)
+    sums = np.empty((C, 2), np.float64)  # (gbeta, ggamma) per channel
+    consts = np.empty((C, 3), gy3.dtype)  # k, gbeta/M, ggamma/M rounded to x's dtype
+    _run(_backward_jobs, x3, gy3, x3, mean, inv, gamma, bool(batch_stats), gx3, sums, consts)
     return gx3.reshape(gy.shape), sums[:, 1].astype(x3.dtype), sums[:, 0].astype(x3.dtype)
 
 

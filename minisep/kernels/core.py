@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .geometry import ConvGeometry
 

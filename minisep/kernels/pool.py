@@ -16,9 +16,10 @@ Every window holds at least one pixel (padding <= kernel // 2, checked), so no w
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import checks, core
+from .threads import parallel_jobs
 from .geometry import ConvGeometry, pair
 from .windows import fold, windows
 
@@ -46,12 +47,10 @@ def _grad_inputs(op, gy, g):
     return gy
 
 
-@njit(parallel=True, cache=True)
-def _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q):
+@njit(cache=True, nogil=True)
+def _max_pool_forward_jobs(x, kh, kw, sh, sw, pt, pl, P, Q, y, arg, nc_lo, nc_hi):
     N, C, H, W = x.shape
-    y = np.empty((N, C, P, Q), x.dtype)
-    arg = np.empty((N, C, P, Q), np.int64)
-    for nc in prange(N * C):  # iteration (n, c) writes only y[n, c] and arg[n, c]
+    for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only y[n, c] and arg[n, c]
         n, c = nc // C, nc % C
         img = x[n, c]
         for p in range(P):
@@ -69,18 +68,24 @@ def _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q):
                             best, best_h, best_w = v, h0 + i, w0 + j
                 y[n, c, p, q] = best
                 arg[n, c, p, q] = best_h * W + best_w
+
+
+def _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q):
+    N, C, H, W = x.shape
+    y = np.empty((N, C, P, Q), x.dtype)
+    arg = np.empty((N, C, P, Q), np.int64)
+    # job (n, c) writes only [n, c] of the outputs
+    parallel_jobs(_max_pool_forward_jobs, N * C, x, kh, kw, sh, sw, pt, pl, P, Q, y, arg)
     return y, arg
 
 
-@njit(parallel=True, cache=True)
-def _max_pool_forward_inside(x, kh, kw, sh, sw, P, Q):
+@njit(cache=True, nogil=True)
+def _max_pool_forward_inside_jobs(x, kh, kw, sh, sw, P, Q, y, arg, nc_lo, nc_hi):
     """_max_pool_forward when no window is clipped (no padding): the same comparisons in the same (i, j)
     order per output, but with the output column q innermost, so one loop compares a whole output row
     against window tap (i, j) without bounds tests (branch-free selects; it vectorises)."""
     N, C, H, W = x.shape
-    y = np.empty((N, C, P, Q), x.dtype)
-    arg = np.empty((N, C, P, Q), np.int64)
-    for nc in prange(N * C):  # iteration (n, c) writes only y[n, c] and arg[n, c]
+    for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only y[n, c] and arg[n, c]
         n, c = nc // C, nc % C
         img = x[n, c]
         for p in range(P):
@@ -100,28 +105,40 @@ def _max_pool_forward_inside(x, kh, kw, sh, sw, P, Q):
                         take = v > best[q] or v != v  # a NaN wins, as in PyTorch
                         best[q] = v if take else best[q]
                         where[q] = offset + q * sw if take else where[q]
+
+
+def _max_pool_forward_inside(x, kh, kw, sh, sw, P, Q):
+    N, C, H, W = x.shape
+    y = np.empty((N, C, P, Q), x.dtype)
+    arg = np.empty((N, C, P, Q), np.int64)
+    # job (n, c) writes only [n, c] of the outputs
+    parallel_jobs(_max_pool_forward_inside_jobs, N * C, x, kh, kw, sh, sw, P, Q, y, arg)
     return y, arg
 
 
-@njit(parallel=True, cache=True)
-def _max_pool_backward(gy, arg, H, W):
+@njit(cache=True, nogil=True)
+def _max_pool_backward_jobs(gy, arg, H, W, gx, nc_lo, nc_hi):
     N, C = gy.shape[0], gy.shape[1]
-    gx = np.zeros((N, C, H * W), gy.dtype)
-    for nc in prange(N * C):  # iteration (n, c) writes only gx[n, c]: scatter-add inside one image
+    for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only gx[n, c]: scatter-add inside one image
         n, c = nc // C, nc % C
         flat, g_img, a_img = gx[n, c], gy[n, c], arg[n, c]
         for p in range(gy.shape[2]):
             for q in range(gy.shape[3]):
                 flat[a_img[p, q]] += g_img[p, q]
+
+
+def _max_pool_backward(gy, arg, H, W):
+    N, C = gy.shape[0], gy.shape[1]
+    gx = np.zeros((N, C, H * W), gy.dtype)
+    parallel_jobs(_max_pool_backward_jobs, N * C, gy, arg, H, W, gx)  # job (n, c) writes only gx[n, c]
     return gx.reshape(N, C, H, W)
 
 
-@njit(parallel=True, cache=True)
-def _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad):
+@njit(cache=True, nogil=True)
+def _avg_pool_forward_jobs(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad, y, nc_lo, nc_hi):
     N, C, H, W = x.shape
-    y = np.empty((N, C, P, Q), x.dtype)
     zero = np.zeros(1, x.dtype)[0]
-    for nc in prange(N * C):  # iteration (n, c) writes only y[n, c]
+    for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only y[n, c]
         n, c = nc // C, nc % C
         img = x[n, c]
         for p in range(P):
@@ -135,14 +152,20 @@ def _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad):
                     for j in range(j_lo, j_hi):
                         s += img[h0 + i, w0 + j]
                 y[n, c, p, q] = s / (kh * kw if include_pad else (i_hi - i_lo) * (j_hi - j_lo))
+
+
+def _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad):
+    N, C, H, W = x.shape
+    y = np.empty((N, C, P, Q), x.dtype)
+    # job (n, c) writes only [n, c] of the outputs
+    parallel_jobs(_avg_pool_forward_jobs, N * C, x, kh, kw, sh, sw, pt, pl, P, Q, include_pad, y)
     return y
 
 
-@njit(parallel=True, cache=True)
-def _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad):
+@njit(cache=True, nogil=True)
+def _avg_pool_backward_jobs(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad, gx, nc_lo, nc_hi):
     N, C, P, Q = gy.shape
-    gx = np.zeros((N, C, H, W), gy.dtype)
-    for nc in prange(N * C):  # iteration (n, c) writes only gx[n, c]
+    for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only gx[n, c]
         n, c = nc // C, nc % C
         img = gx[n, c]
         for p in range(P):
@@ -155,6 +178,13 @@ def _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad):
                 for i in range(i_lo, i_hi):
                     for j in range(j_lo, j_hi):
                         img[h0 + i, w0 + j] += v
+
+
+def _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad):
+    N, C, P, Q = gy.shape
+    gx = np.zeros((N, C, H, W), gy.dtype)
+    # job (n, c) writes only [n, c] of the outputs
+    parallel_jobs(_avg_pool_backward_jobs, N * C, gy, H, W, kh, kw, sh, sw, pt, pl, include_pad, gx)
     return gx
 
 
