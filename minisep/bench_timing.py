@@ -198,7 +198,7 @@ class Machine:
                            for t, g in self.copy_gbs.items())
         return [
             f"machine: {self.cpu} ({self.features}; {self.caches}), {self.cores} usable cores, "
-            f"numba {self.numba_threads} threads ({self.threading_layer}), torch "
+            f"minisep kernels on {self.numba_threads} threads ({self.threading_layer}), torch "
             f"{self.torch_threads if self.torch_threads is not None else '-'} threads; load average "
             f"{self.load_before:.2f} at start",
             f"versions: python {platform.python_version()}, numpy {self.versions['numpy']}, "
@@ -219,10 +219,7 @@ def machine(numba_threads: int, torch_mod, quick: bool, clock: str = "wall") -> 
     copies = {t: copy_bandwidth(t, repeats=reps, clock=clock) for t in sorted({1, numba_threads})}
     gbs = {t: 2 * 256 * 2**20 / s.median / 1e9 for t, s in copies.items()}
     flops = {dt: matmul_gflops(np.dtype(dt), repeats=reps, clock=clock) for dt in ("float32", "float64")}
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet
-        layer = "layer not chosen yet"
+    layer = "Python threads running numba nogil kernels, minisep.kernels.threads"
     versions = {"numpy": np.__version__, "numba": numba.__version__,
                 "torch": getattr(torch_mod, "__version__", None)}
     return Machine(cpu_model(), cpu_features(), cache_sizes(), usable_cores(), numba_threads, layer,
