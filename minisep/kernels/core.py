@@ -124,6 +124,17 @@ def place(cv, off, src2d, lead, pra, prb, PA, PB):
 
 
 @njit(cache=True)
+def take_row(orow, line, B, rb):
+    """orow[b] = line[b·rb] for b < B: one output row gathered from a span (rb = 1: a plain copy)."""
+    if rb == 1:  # the common case, kept apart so that it vectorises
+        for b in range(B):
+            orow[b] = line[b]
+    else:
+        for b in range(B):
+            orow[b] = line[b * rb]
+
+
+@njit(cache=True)
 def samples_per_canvas(plane, span):
     """How many samples dense.py stacks on one canvas (one after the other, `plane` apart): as many as
     fit in TILE positions, so that small images (7x7: a span of 61) still give long loops; 1 when one

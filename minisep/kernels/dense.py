@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .core import CONTRACT, REDUCE, place, rows_per_span, samples_per_canvas, segments, tap_bases
+from .core import CONTRACT, REDUCE, place, rows_per_span, samples_per_canvas, segments, take_row, tap_bases
 from .threads import parallel_jobs
 
 
@@ -84,14 +84,7 @@ def _corr_dense_job(src, lead, pra, prb, PA, PB, plane, wk, base, out, start, ra
             for r in range(min(4, O - o0)):  # span -> output rows (n0 + s, o0 + r, a, :)
                 for s in range(ns):
                     for a in range(a_lo, a_hi):
-                        line = acc[r, s * plane + (a - a_lo) * ra:]
-                        orow = out[n0 + s, o0 + r, a]
-                        if rb == 1:
-                            for b in range(B):
-                                orow[b] = line[b]
-                        else:
-                            for b in range(B):
-                                orow[b] = line[b * rb]
+                        take_row(out[n0 + s, o0 + r, a], acc[r, s * plane + (a - a_lo) * ra:], B, rb)
 
 
 @njit(cache=True, nogil=True)

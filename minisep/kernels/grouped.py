@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .core import CONTRACT, REDUCE, place, rows_per_span
+from .core import CONTRACT, REDUCE, place, rows_per_span, take_row
 from .threads import parallel_jobs
 
 
@@ -80,14 +80,7 @@ def _grouped_corr_chunk(src, gin, lead, pra, prb, PA, PB, plane, wk, base, gout,
                         r0[u] += c0 * x0[u]
                     k += 1
                 for a in range(a_lo, a_hi):  # span -> output rows (a, 0..B-1)
-                    line = acc[(a - a_lo) * ra:]
-                    orow = out[n, o, a]
-                    if rb == 1:
-                        for b in range(B):
-                            orow[b] = line[b]
-                    else:
-                        for b in range(B):
-                            orow[b] = line[b * rb]
+                    take_row(out[n, o, a], acc[(a - a_lo) * ra:], B, rb)
 
 
 
