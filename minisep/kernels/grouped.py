@@ -4,11 +4,12 @@ at a time in a small scratch buffer instead of one big padded copy of the whole 
 A depthwise output plane depends on one input plane only, so each (sample n, group c) is done start
 to finish while its canvas sits in L1/L2: place the group's `gin` source planes on the canvas, then
 run the correlation (or the weight-gradient dot products) on it. Memory traffic is x read once and
-y written once; the batch-sized canvas of the standard conv (a 7 MB array, written and read again,
-fresh pages each call) is gone.
+y written once, with no batch-sized padded copy (a 7 MB array for 64x32x28x28, written and read
+again, fresh pages each call, as these kernels first did).
 
-The scratch is allocated once per chunk of planes, zeroed once, and reused: every plane writes the
-same canvas positions, so the padding around them stays zero from plane to plane.
+The planes are the jobs that threads.parallel_jobs hands to the threads; the scratch is allocated
+once per slice of jobs, zeroed once, and reused: every plane writes the same canvas positions, so
+the padding around them stays zero from plane to plane.
 
 Canvas of group c, gin planes of `plane` entries each (s < gin, a < PA, b < PB):
 
@@ -16,7 +17,8 @@ Canvas of group c, gin planes of `plane` entries each (s < gin, a < PA, b < PB):
 
 Forward (gin = 1, gout = m):        src = x,  lead = pt·Wc + pl, pra = Wc, prb = 1,  plane = Hc·Wc
 Backward input (gin = m, gout = 1): src = gy, lead = M, pra = sh·Wc, prb = sw,      plane = Lg
-Spans, TILE and the three-taps-per-sweep loop are core.py's (its docstring explains them).
+Spans and TILE are core.py's (its docstring explains them); a sweep over a span applies nine taps
+(a whole 3x3 kernel: 9 loads and 1 store per position), then threes, then the last one or two.
 """
 from __future__ import annotations
 
