@@ -28,9 +28,9 @@ import numpy as np
 from numba import njit
 
 from . import checks
+from .core import REDUCE  # fused multiply-add and reordered (vectorised) sums only
 from .threads import parallel_jobs
 
-REDUCE = {"contract", "reassoc"}  # as core.REDUCE: fused multiply-add and reordered (vectorised) sums only
 
 PARALLEL_MIN = 65536  # values of x below which the serial twins are faster
 

@@ -55,8 +55,7 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
     lead, A, B = cv.x_box
     # wf[c, o·T + t] = w[o, c, kh-1-i, kw-1-j]
     wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, O * kh * kw)
-    # pixels outside the canvas (rows/columns that no output reads) get no gradient: zero them only then
-    gx = (np.empty if (A, B) == (H, W) else np.zeros)((N, C, H, W), gy.dtype)
+    gx = core.grad_input_buffer((N, C, H, W), gy.dtype, cv.x_box)  # zeros where no output reads x
     with core.threads_for(N * O * C * kh * kw * P * Q):
         # per sample n: gy[n] on the stride grid of a canvas (O·Lg); x[h, w] sits at lead + h·Wc + w,
         # so the correlation's output, cropped, is gx

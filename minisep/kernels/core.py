@@ -79,6 +79,13 @@ def wgrad_chunks(N: int) -> int:
     return min(N, WGRAD_CHUNKS)
 
 
+def grad_input_buffer(shape: tuple, dtype, x_box: tuple) -> np.ndarray:
+    """gx for a backward_input kernel: pixels outside the canvas (rows/columns of x that no output
+    reads, x_box's A, B short of H, W) get no gradient, so the array is zeroed only when there are such."""
+    _, A, B = x_box
+    return (np.empty if (A, B) == tuple(shape[2:]) else np.zeros)(shape, dtype)
+
+
 def segments(groups: int) -> int:
     """How many parts corr_dense splits the outputs of one canvas in: 1 when there are canvases enough
     to keep every thread busy, more for a batch of one or two (each part builds the canvas again)."""

@@ -198,7 +198,7 @@ def wgrad_dense(x, gy, lead, Wc, PA, PB, plane, taps, ra, rb, nchunks):
     between, so each (o, k) is a dot product over whole spans. Samples are split in `nchunks` fixed
     chunks with one partial gw each, summed in a fixed order: the result does not depend on the threads.
     """
-    N, C, O = x.shape[0], x.shape[1], gy.shape[1]
+    C, O = x.shape[1], gy.shape[1]
     P, Q = gy.shape[2], gy.shape[3]
     K = C * taps.shape[0]  # (c, tap) pairs
     span = (P - 1) * ra + (Q - 1) * rb + 1  # the output positions of one sample

@@ -70,8 +70,7 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
     # wf[c, k·T + t] = w[c·m+k, 0, kh-1-i, kw-1-j]: flipped taps, the m filters of channel c side by side
     wf = np.ascontiguousarray(w[:, 0, ::-1, ::-1]).reshape(C, m * kh * kw)
     base = (np.arange(m)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (m·T,) plane k, tap t
-    # pixels outside the canvas (rows/columns that no output reads) get no gradient: zero them only then
-    gx = (np.empty if (A, B) == (H, W) else np.zeros)((N, C, H, W), gy.dtype)
+    gx = core.grad_input_buffer((N, C, H, W), gy.dtype, cv.x_box)  # zeros where no output reads x
     with core.threads_for(N * C * m * kh * kw * P * Q):
         # per plane (n, c): the m planes gy[n, c·m+k] on the stride grid of a canvas (m·Lg), then one
         # correlation with the flipped taps; x[h, w] sits at lead + h·Wc + w: the output, cropped

@@ -118,7 +118,7 @@ def _max_pool_forward_inside(x, kh, kw, sh, sw, P, Q):
 
 @njit(cache=True, nogil=True)
 def _max_pool_backward_jobs(gy, arg, H, W, gx, nc_lo, nc_hi):
-    N, C = gy.shape[0], gy.shape[1]
+    C = gy.shape[1]  # gy, arg (N, C, P, Q); gx (N, C, H·W)
     for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only gx[n, c]: scatter-add inside one image
         n, c = nc // C, nc % C
         flat, g_img, a_img = gx[n, c], gy[n, c], arg[n, c]
