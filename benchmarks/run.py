@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         # glibc reads these once, at start-up: run this script again with them set
         os.execve(sys.executable, [sys.executable, __file__] + (argv if argv is not None else sys.argv[1:]),
                   dict(os.environ, **STEADY_MALLOC))
-    from minisep.bench import run_bench  # after parsing, so --help answers without importing numba
+    from minisep.bench.run import run_bench  # after parsing, so --help answers without importing numba
 
     print(f"command: {' '.join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:]))}; "
           f"{git_state()}", flush=True)

@@ -36,7 +36,8 @@ import json, sys, time
 t_start = time.time()
 import numpy as np
 import minisep as ms
-from minisep import models, optim
+from minisep import optim
+from minisep.app import models
 from minisep.data import load_dataset
 t_import = time.time()
 x, y = load_dataset("digits", "train")
@@ -148,10 +149,11 @@ def report_startup(res: dict) -> list[str]:
 MEMORY_CHILD = r"""
 import gc, json, resource, sys, time, tracemalloc
 import numpy as np
-from minisep import models, optim
+from minisep import optim
+from minisep.app import models
 from minisep.data import DataLoader
 from minisep.tensor import Tensor
-from minisep.train import train_epoch
+from minisep.app.train import train_epoch
 
 epochs, n = int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(0)
@@ -226,7 +228,7 @@ def main(argv=None) -> int:
     results["load_after"] = os.getloadavg()[0]
     print(f"load average {results['load_after']:.2f} at the end")
     if args.json:
-        from minisep.experiment import write_json
+        from minisep.app.experiment import write_json
         write_json(args.json, results)
     return 0
 

@@ -12,7 +12,8 @@ import argparse
 import numpy as np
 
 import minisep as ms
-from minisep import Function, viz
+from minisep import Function
+from minisep.teach import viz
 
 
 def section(title: str) -> None:
@@ -158,7 +159,7 @@ def gradcheck_demo() -> None:
 
 
 def graph_table() -> None:
-    section("7. The graph of a forward pass, op by op (minisep.viz)")
+    section("7. The graph of a forward pass, op by op (minisep.teach.viz)")
     rng = np.random.default_rng(1)
     x = ms.tensor(rng.standard_normal((4, 3)))
     w1 = ms.tensor(rng.standard_normal((3, 5)), requires_grad=True)

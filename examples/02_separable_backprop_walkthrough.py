@@ -188,7 +188,7 @@ def main(argv=None) -> int:
     dP_hand = np.array([[np.sum(y.grad[:, o] * h.data[:, c]) for c in range(C)] for o in range(P.shape[0])])
     assert np.allclose(dP_hand, P.grad[:, :, 0, 0])
 
-    # ---- the library's own check: minisep.gradcheck with a random weighting of the output -----------------
+    # ---- the library's own check: minisep.teach.gradcheck with a random weighting of the output -----------------
     report = ms.gradcheck(lambda x, d, p, b: F.separable_conv2d(x, d, p, b, padding=padding),
                           [ms.tensor(a.data, requires_grad=True) for a in (x, D, P, b)],
                           names=["dX", "dD", "dP", "db"], raise_exception=False)

@@ -1,4 +1,4 @@
-"""Train the separable CNN (minisep.models.SmallCNN) on MNIST, print per-epoch metrics, draw the curves.
+"""Train the separable CNN (minisep.app.models.SmallCNN) on MNIST, print per-epoch metrics, draw the curves.
 
 Which data: MNIST when its training AND test files are on disk (see --data-dir), else Fashion-MNIST
 (the same format: 28x28 grayscale, 10 classes), else the 8x8 digits embedded in minisep. The script
@@ -18,10 +18,10 @@ import argparse
 import shlex
 from pathlib import Path
 
-from minisep import experiment
-from minisep.checkpoint import save_checkpoint
+from minisep.app import experiment
+from minisep.app.checkpoint import save_checkpoint
 from minisep.data import find_split_files
-from minisep.models import MODEL_NAMES
+from minisep.app.models import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (UCI 8x8, embedded)"}

@@ -1,5 +1,5 @@
 """Standard vs separable convolution on real images: one table of parameters, mult-adds, test accuracy
-and measured seconds per epoch, for the four variants of minisep.models.SmallCNN:
+and measured seconds per epoch, for the four variants of minisep.app.models.SmallCNN:
 
     standard            Conv2d 3x3 in every block
     separable           depthwise 3x3 then pointwise 1x1, nothing between (Keras SeparableConv2D)
@@ -22,8 +22,8 @@ import os
 import shlex
 from pathlib import Path
 
-from minisep import experiment
-from minisep.models import MODEL_NAMES
+from minisep.app import experiment
+from minisep.app.models import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 

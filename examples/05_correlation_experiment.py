@@ -1,7 +1,7 @@
 """The correlation experiment: does separable convolution keep up with a standard one when the
 spatial and the cross-channel correlations of the images are dialled separately?
 
-The images come from minisep.synthetic (read its docstring for the design): 3-channel 16x16
+The images come from minisep.data.synthetic (read its docstring for the design): 3-channel 16x16
 images, background fields smoothed over `length` pixels (the SPATIAL knob), channels mixed to
 correlation `rho` (the CROSS-CHANNEL knob), and a class given by the signs of three channel-specific
 Gabor patches at one random place. For every (length, rho) on the grid, a standard CNN and its
@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from minisep import nn, optim, synthetic
-from minisep.experiment import write_json
-from minisep.summary import cost
-from minisep.train import fit
+from minisep import nn, optim
+from minisep.data import synthetic
+from minisep.app.experiment import write_json
+from minisep.teach.summary import cost
+from minisep.app.train import fit
 
 KINDS = ("standard", "separable")
 
@@ -42,7 +43,7 @@ def build_net(kind: str, channels: int, classes: int, width: int, rng, first_lay
     """conv-BN-ReLU-pool, conv-BN-ReLU-pool, conv-BN-ReLU, global average pool, Linear.
 
     16x16 -> 8x8 -> 4x4. first_layer='standard' keeps the first conv full in both nets (as MobileNet
-    and minisep.models do); 'same' (default) swaps every conv, because only the first layer sees the
+    and minisep.app.models do); 'same' (default) swaps every conv, because only the first layer sees the
     raw input whose correlations the grid dials.
     """
     first = "standard" if first_layer == "standard" else kind

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from minisep import experiment, models, nn
+from minisep import nn
+from minisep.app import experiment
+from minisep.app import models
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,7 @@ if "numpy" not in _sys.modules:
 
 from . import nn, ops, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .teach.gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .ops import concatenate, cross_entropy, dropout, pad, stack
 from .tensor import Tensor, as_tensor, tensor
 

@@ -1,4 +1,4 @@
-"""Smoke tests of the benchmark harness (minisep.bench, benchmarks/): it runs and prints; times are never asserted."""
+"""Smoke tests of the benchmark harness (minisep.bench.run, benchmarks/): it runs and prints; times are never asserted."""
 
 import io
 import json
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from minisep import bench
-from minisep.bench_kernels import CaseData, max_rel_error, numpy_passes, tiny_case
+from minisep.bench import run as bench
+from minisep.bench.cases import CaseData, max_rel_error, numpy_passes, tiny_case
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def test_minisep_passes_match_the_reference(kind):
 
 
 def test_model_cases_follow_the_mnist_models():
-    from minisep.bench_kernels import model_cases
+    from minisep.bench.cases import model_cases
 
     cases = model_cases(batch=2)
     kinds = {c.kind for c in cases}
@@ -74,7 +74,7 @@ def test_model_cases_follow_the_mnist_models():
 
 
 def test_bench_does_not_import_torch_and_run_py_answers_help():
-    code = "import sys, minisep.bench; print('torch' in sys.modules)"
+    code = "import sys, minisep.bench.run; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"], capture_output=True,

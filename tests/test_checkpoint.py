@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minisep.checkpoint import load_checkpoint, save_checkpoint
+from minisep.app.checkpoint import load_checkpoint, save_checkpoint
 
 
 def test_round_trip_with_meta(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import minisep as ms
 from minisep import cli
 from minisep.nn import Linear, Module
-from minisep.train import NonFiniteLossError, train_epoch
+from minisep.app.train import NonFiniteLossError, train_epoch
 from minisep.data import DataLoader
 
 

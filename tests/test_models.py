@@ -1,11 +1,12 @@
-"""minisep.models and minisep.summary: every variant builds and runs; params and mult-adds add up."""
+"""minisep.app.models and minisep.teach.summary: every variant builds and runs; params and mult-adds add up."""
 
 import numpy as np
 import pytest
 
 import minisep as ms
-from minisep import models, nn, optim
-from minisep.summary import cost, separable_ratio_formula, summary, summary_rows
+from minisep import nn, optim
+from minisep.app import models
+from minisep.teach.summary import cost, separable_ratio_formula, summary, summary_rows
 
 SHAPES = [(1, 28, 28), (1, 8, 8)]
 

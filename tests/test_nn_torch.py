@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import minisep as ms
-from minisep import models, nn
+from minisep import nn
+from minisep.app import models
 
 torch = pytest.importorskip("torch")
-from minisep.torch_twin import to_torch as _to_torch  # noqa: E402
+from minisep.interop.torch import to_torch as _to_torch  # noqa: E402
 tnn = torch.nn
 
 

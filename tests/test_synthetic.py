@@ -1,4 +1,4 @@
-"""minisep.synthetic: the correlated-images generator does what its two knobs say, reproducibly.
+"""minisep.data.synthetic: the correlated-images generator does what its two knobs say, reproducibly.
 
 Statistics are checked on a few hundred small images, with tolerances several standard errors wide.
 """
@@ -6,7 +6,7 @@ Statistics are checked on a few hundred small images, with tolerances several st
 import numpy as np
 import pytest
 
-from minisep import synthetic
+from minisep.data import synthetic
 
 
 def rng(seed=0):

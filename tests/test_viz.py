@@ -3,7 +3,7 @@
 import numpy as np
 
 import minisep as ms
-from minisep import viz
+from minisep.teach import viz
 
 
 def small_graph():

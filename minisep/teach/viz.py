@@ -1,8 +1,8 @@
 """See the autograd graph: a table of every op of a forward pass, and Graphviz DOT export.
 
     loss.backward(retain_graph=True, retain_all=True)   # keep saved arrays and every dL/d(node)
-    print(minisep.viz.graph_table(loss))
-    open("graph.dot", "w").write(minisep.viz.to_dot(loss))   # render: dot -Tpng graph.dot -o graph.png
+    print(minisep.teach.viz.graph_table(loss))
+    open("graph.dot", "w").write(minisep.teach.viz.to_dot(loss))   # render: dot -Tpng graph.dot -o graph.png
 
 Each row: the op (its Function), input shapes, output shape, the arrays it saved for backward,
 and the norm of the gradient that reached its output (when backward kept it).
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .autograd import topological_order
-from .tensor import Tensor
+from ..autograd import topological_order
+from ..tensor import Tensor
 
 
 @dataclass

@@ -5,7 +5,7 @@
 
 This is what ``minisep gradcheck`` runs: every element of every input is perturbed by ±eps in
 float64 and the central difference is compared with the analytic gradient of a random-weighted
-sum of the output (see ``minisep.gradcheck``). The kernels' error maps show *where* in the
+sum of the output (see ``minisep.teach.gradcheck``). The kernels' error maps show *where* in the
 (channel, i, j) grid a wrong backward would be wrong.
 """
 
@@ -14,14 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from .gradcheck import GradcheckReport, gradcheck
-from .tensor import Tensor
+from ..tensor import Tensor
 
 LAYERS = ("separable", "depthwise", "pointwise", "conv")
 
 
 def layer_inputs(layer: str, shape, out_channels: int, kernel, depth_multiplier: int, bias: bool, rng):
     """(names, float64 arrays, fn) for ``layer``; fn maps Tensors to the layer's output."""
-    from .nn import functional as F
+    from ..nn import functional as F
 
     n, c, h, w = shape
     kh, kw = kernel

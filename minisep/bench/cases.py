@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import kernels as K
+from .. import kernels as K
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,10 @@ QUICK_LABELS = ("depthwise 64,32,28,3", "pointwise 128,128->128,14", "standard 3
 
 def model_cases(batch: int = 128, input_shape=(1, 28, 28)) -> list[KernelCase]:
     """The conv layers of the 'separable' and 'standard' MNIST CNNs at ``batch``, found by running
-    each model once with forward hooks (so the list follows minisep.models if it changes)."""
-    from . import models, nn
-    from .autograd import no_grad
+    each model once with forward hooks (so the list follows minisep.app.models if it changes)."""
+    from .. import nn
+    from ..app import models
+    from ..autograd import no_grad
 
     kinds = {nn.Conv2d: "conv", nn.DepthwiseConv2d: "depthwise", nn.PointwiseConv2d: "pointwise"}
     cases, seen = [], set()

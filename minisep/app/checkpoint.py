@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data._atomic import atomic_output
+from ..data._atomic import atomic_output
 
 META_KEY = "__meta__"
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .autograd import no_grad
-from .tensor import Tensor
+from ..autograd import no_grad
+from ..tensor import Tensor
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from . import nn
+from .. import nn
 
 
 def to_torch(torch, m):

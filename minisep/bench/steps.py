@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import models, optim
-from .bench_timing import CLOCKS
-from .torch_twin import to_torch
-from .ops import cross_entropy
-from .tensor import as_tensor
+from .. import optim
+from ..app import models
+from .timing import CLOCKS
+from ..interop.torch import to_torch
+from ..ops import cross_entropy
+from ..tensor import as_tensor
 
 PHASES = ("forward", "backward", "optimizer")
 

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .autograd import no_grad
-from .data import DataLoader
-from .ops import cross_entropy
-from .tensor import Tensor
+from ..autograd import no_grad
+from ..data import DataLoader
+from ..ops import cross_entropy
+from ..tensor import Tensor
 
 
 class NonFiniteLossError(RuntimeError):

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .autograd import no_grad
-from .nn import Conv2d, DepthwiseConv2d, Linear, Module, PointwiseConv2d, SeparableConv2d
-from .tensor import Tensor
+from ..autograd import no_grad
+from ..nn import Conv2d, DepthwiseConv2d, Linear, Module, PointwiseConv2d, SeparableConv2d
+from ..tensor import Tensor
 
 
 @dataclass

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import models, optim
-from .summary import cost, summary
+from .. import optim
+from . import models
+from ..teach.summary import cost, summary
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import DatasetNotFoundError, load_dataset, mean_std, normalize
-from .data._atomic import atomic_write_bytes
+from ..data import DatasetNotFoundError, load_dataset, mean_std, normalize
+from ..data._atomic import atomic_write_bytes
 from .train import NonFiniteLossError, evaluate, fit
 
 

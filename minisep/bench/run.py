@@ -22,11 +22,11 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .bench_kernels import (ISSUE_CASES, QUICK_LABELS, SPLIT, CaseData, KernelCase, max_rel_error, model_cases,
+from .cases import (ISSUE_CASES, QUICK_LABELS, SPLIT, CaseData, KernelCase, max_rel_error, model_cases,
                             numpy_passes, split_passes, torch_passes, torch_split_passes)
-from .bench_models import StepPair
-from .bench_report import kernel_tables, split_table, step_table, target_lines
-from .bench_timing import Stat, machine, measure
+from .steps import StepPair
+from .report import kernel_tables, split_table, step_table, target_lines
+from .timing import Stat, machine, measure
 
 TORCH_MISSING = "torch not installed: pip install -e '.[ref]'"
 CLOCK_WORDS = {"wall": "wall-clock", "cpu": "process-CPU-time"}
@@ -227,7 +227,7 @@ def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | Non
     for r in bad:
         say(f"MISMATCH: {r['case'].label if 'case' in r else r['variant']} disagrees with the oracle")
     if getattr(args, "json", None):
-        from .experiment import write_json
+        from ..app.experiment import write_json
         write_json(args.json, _as_json(mach, kernel_rows, step_rows, repeats, load_after))
         say(f"results written to {args.json}")
     return 1 if bad else 0

@@ -1,0 +1,1 @@
+"""Benchmarking minisep against torch: cases, timing, reports. `benchmarks/` holds thin scripts over it."""

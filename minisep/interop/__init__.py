@@ -1,0 +1,1 @@
+"""Moving weights and models between minisep and other frameworks (torch)."""
