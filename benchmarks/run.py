@@ -1,12 +1,14 @@
-"""Benchmark minisep against the numpy references and PyTorch, in one process: kernels and training steps.
+"""Benchmark minisep against PyTorch: kernels one by one, the public API, training steps, with targets.
 
-    python benchmarks/run.py                       # the full table (a few minutes on 2 cores)
-    python benchmarks/run.py --quick               # 3 kernel shapes + training steps, fewer repeats
+    python benchmarks/run.py --split               # the judged table: each library in its own process,
+                                                   # alternating rounds (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick               # 3 kernel shapes + training steps, 2 rounds
     python benchmarks/run.py --threads 1 --clock cpu    # steadier ratios on a busy, shared machine
-    python benchmarks/run.py --steady-malloc        # large buffers reused, not page-faulted in afresh
+    python benchmarks/run.py --interleaved         # the old one-process harness (also numpy references,
+                                                   # GB/s, GFLOP/s; flatters minisep: see docs/performance.md)
     python benchmarks/run.py --only depthwise --no-models --json out.json
 
-The same as `minisep bench`, with more options. What the columns mean: docs/performance.md.
+What the columns mean: docs/performance.md. The epoch benchmark is benchmarks/epoch.py.
 """
 from __future__ import annotations
 
@@ -33,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "buffers are reused instead of fresh pages being faulted in (history-dependent otherwise)")
     p.add_argument("--only", default=None, help="only the kernel cases whose label contains this text")
     p.add_argument("--split", action="store_true",
-                   help="also time forward, backward_input and backward_weight one by one (minisep and torch)")
+                   help="with --interleaved: also time the three kernels one by one (the isolated harness always does)")
+    p.add_argument("--interleaved", action="store_true",
+                   help="time minisep and torch interleaved in this process (the old harness; torch's spinning "
+                        "OpenMP workers then slow both)")
+    p.add_argument("--rounds", type=int, default=None, help="alternating rounds of the isolated harness (default 3)")
     p.add_argument("--no-model-layers", action="store_true", help="skip the MNIST models' conv layers")
     p.add_argument("--no-models", action="store_true", help="skip the whole training steps")
     p.add_argument("--no-reference", action="store_true", help="skip the numpy reference kernels")
@@ -64,11 +70,18 @@ def main(argv=None) -> int:
         # glibc reads these once, at start-up: run this script again with them set
         os.execve(sys.executable, [sys.executable, __file__] + (argv if argv is not None else sys.argv[1:]),
                   dict(os.environ, **STEADY_MALLOC))
-    from minisep.bench.run import run_bench  # after parsing, so --help answers without importing numba
-
+    for name in ("repeats", "rounds", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"run.py: error: --{name} must be >= 1, got {value}", file=sys.stderr)
+            return 2
     print(f"command: {' '.join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:]))}; "
           f"{git_state()}", flush=True)
-    return run_bench(args)
+    if args.interleaved:
+        from minisep.bench.run import run_bench  # after parsing, so --help answers without importing numba
+        return run_bench(args)
+    from minisep.bench.isolated import bench_isolated
+    return bench_isolated(args)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ class KernelCase:
     k: int
     dtype: str = "float32"
     padding: object = "same"
-    target_fwd: float | None = None  # ratio minisep/torch, forward (issue 6)
+    target_fwd: float | None = None  # ratio minisep/torch, forward
     target_fb: float | None = None  # ratio minisep/torch, forward + backward
     target_floor: float | None = None  # forward time / bandwidth-floor time
 
@@ -50,16 +50,18 @@ class KernelCase:
         return size * (self.N * self.C * self.H * self.H + self.N * self.O * P * Q + int(np.prod(self.weight_shape())))
 
 
-# Issue 6's table: the torch figures there were measured with these shapes, float32 unless said.
-ISSUE_CASES = (
-    KernelCase("depthwise 64,32,28,3", "depthwise", 64, 32, 32, 28, 3, target_fb=0.8, target_floor=2.0),
-    KernelCase("depthwise 128,128,14,3", "depthwise", 128, 128, 128, 14, 3, target_fb=0.8, target_floor=2.0),
-    KernelCase("depthwise 64,32,28,5", "depthwise", 64, 32, 32, 28, 5, target_fb=0.2, target_floor=2.0),
-    KernelCase("depthwise 64,32,28,3 f64", "depthwise", 64, 32, 32, 28, 3, "float64", target_fb=0.3),
-    KernelCase("pointwise 128,128->128,14", "pointwise", 128, 128, 128, 14, 1, padding=0,
-               target_fwd=1.1, target_fb=1.1),
-    KernelCase("standard 3x3 64,32->32,28", "conv", 64, 32, 32, 28, 3, target_fwd=1.5, target_fb=1.5),
+# The cases the targets are set on (docs/performance.md), float32 unless said. Targets are ratios
+# minisep/torch (lower is better) from the isolated harness: each kernel one by one <= PASS_TARGET
+# of its kind; float64 depthwise fwd+bwd <= 0.25; depthwise forward <= 1.5x the bandwidth floor.
+TARGET_CASES = (
+    KernelCase("depthwise 64,32,28,3", "depthwise", 64, 32, 32, 28, 3, target_floor=1.5),
+    KernelCase("depthwise 128,128,14,3", "depthwise", 128, 128, 128, 14, 3, target_floor=1.5),
+    KernelCase("depthwise 64,32,28,5", "depthwise", 64, 32, 32, 28, 5, target_floor=1.5),
+    KernelCase("depthwise 64,32,28,3 f64", "depthwise", 64, 32, 32, 28, 3, "float64", target_fb=0.25),
+    KernelCase("pointwise 128,128->128,14", "pointwise", 128, 128, 128, 14, 1, padding=0),
+    KernelCase("standard 3x3 64,32->32,28", "conv", 64, 32, 32, 28, 3),
 )
+PASS_TARGET = {"depthwise": 0.8, "pointwise": 1.0, "conv": 1.0}  # each of fwd, bwd_input, bwd_weight
 QUICK_LABELS = ("depthwise 64,32,28,3", "pointwise 128,128->128,14", "standard 3x3 64,32->32,28")
 
 
@@ -98,7 +100,7 @@ def model_cases(batch: int = 128, input_shape=(1, 28, 28)) -> list[KernelCase]:
 
 def tiny_case(kind: str = "depthwise") -> KernelCase:
     """A shape small enough for a smoke test (milliseconds per call)."""
-    return replace(ISSUE_CASES[0], label=f"tiny {kind} 2,4,8,3", kind=kind, N=2, C=4, O=4, H=8,
+    return replace(TARGET_CASES[0], label=f"tiny {kind} 2,4,8,3", kind=kind, N=2, C=4, O=4, H=8,
                    k=1 if kind == "pointwise" else 3, padding=0 if kind == "pointwise" else "same")
 
 

@@ -22,7 +22,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .cases import (ISSUE_CASES, QUICK_LABELS, SPLIT, CaseData, KernelCase, max_rel_error, model_cases,
+from .cases import (TARGET_CASES, QUICK_LABELS, SPLIT, CaseData, KernelCase, max_rel_error, model_cases,
                             numpy_passes, split_passes, torch_passes, torch_split_passes)
 from .steps import StepPair
 from .report import kernel_tables, split_table, step_table, target_lines
@@ -130,7 +130,7 @@ def time_steps(variant: str, torch, repeats: int, budget_s: float, clock: str, b
 # ---- the whole run ------------------------------------------------------------------------------
 
 def select_cases(args) -> list[KernelCase]:
-    cases = list(ISSUE_CASES)
+    cases = list(TARGET_CASES)
     if getattr(args, "quick", False):
         cases = [c for c in cases if c.label in QUICK_LABELS]
     elif not getattr(args, "no_model_layers", False):
@@ -178,7 +178,7 @@ def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | Non
     budget = 3.0 if quick else 8.0
     ref_limit = None if getattr(args, "no_reference", False) else (1.5 if quick else 3.0)
     try:
-        numpy_passes(CaseData(cases[0] if cases else ISSUE_CASES[0]))["fwd"]()  # picks numba's threading layer
+        numpy_passes(CaseData(cases[0] if cases else TARGET_CASES[0]))["fwd"]()  # picks numba's threading layer
         progress("minisep bench: measuring the machine...")
         mach = machine(threads, torch, quick, clock)
         kernel_rows, step_rows = [], []

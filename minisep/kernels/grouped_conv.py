@@ -1,0 +1,313 @@
+"""Grouped 2-D convolution (PyTorch's groups=G): the family between standard (G = 1) and depthwise (G = C).
+
+The C input channels and the O output channels are split into G groups of Cg = C/G and Og = O/G;
+output channel o belongs to group e = o // Og and reads only that group's inputs e·Cg .. e·Cg+Cg-1.
+x (N, C, H, W), w (O, Cg, kh, kw) (as PyTorch), y (N, O, P, Q); c < Cg indexes the channels of a
+group, xp is x zero-padded by g.padding = (pt, pb, pl, pr), g the ConvGeometry (stride (sh, sw),
+dilation (dh, dw), Keras 'same' as in geometry.py):
+
+    y[n, o, p, q]         = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw],   e = o // Og
+    gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    gw[o, c, i, j]        = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]
+
+Three tiers, each the same three functions:
+- kernel (grouped_conv2d_*): G standard convolutions on the channel slices of each group, through the
+  public conv2d_* kernels; when Cg = 1 the weight (O, 1, kh, kw) is exactly the depthwise layout with
+  m = Og (output e·m + k reads input e), so the depthwise kernels run it in one call;
+- loops (grouped_conv2d_*_loops): the formulas above verbatim, @njit, with a bounds test per tap
+  (serial, so gx and gw are summed in one fixed order);
+- reference (grouped_conv2d_*_reference): np.pad + sliding windows + einsum, not jitted.
+"""
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from numba import njit
+from numpy.lib.stride_tricks import sliding_window_view
+
+# the public kernel API only (minisep.kernels imports this module after these names exist)
+from . import (ConvGeometry, conv2d_backward_input, conv2d_backward_weight, conv2d_forward, conv_geometry,
+               depthwise_backward_input, depthwise_backward_weight, depthwise_forward)
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# ---- argument checks: in Python, before any jitted code or allocation --------------------------
+
+def check_groups(groups, op: str) -> int:
+    """groups is a positive int (not a bool); returns it as a Python int."""
+    if not isinstance(groups, Integral) or isinstance(groups, (bool, np.bool_)):
+        raise TypeError(f"{op}: groups must be a positive int, got {groups!r} of type {type(groups).__name__}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be >= 1, got {groups}")
+    return int(groups)
+
+
+def _array(a, name: str, op: str, layout: str) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
+    if a.ndim != 4 or min(a.shape[1:]) < 1:
+        raise ValueError(f"{op}: {name} must be 4-D {layout} with every size after the first >= 1, "
+                         f"got shape {a.shape}")
+    if a.dtype not in FLOATS:
+        raise TypeError(f"{op}: {name} must have dtype float32 or float64, got {a.dtype}")
+    return np.ascontiguousarray(a)
+
+
+def _dtypes(a, a_name, b, b_name, op):
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: {a_name} and {b_name} must have the same dtype, got {a.dtype} and {b.dtype}")
+
+
+def check_channels(C: int, O: int, Cg: int, groups: int, op: str, what: str = "x") -> None:
+    """C and O divisible by groups, and w.shape[1] == C / groups (PyTorch's layout)."""
+    if C % groups:
+        raise ValueError(f"{op}: the {C} input channels of {what} are not divisible by groups={groups}")
+    if O % groups:
+        raise ValueError(f"{op}: w has {O} output channels (axis 0), not divisible by groups={groups}")
+    if Cg != C // groups:
+        raise ValueError(f"{op}: w must have shape (O, C/groups, kh, kw) = ({O}, {C // groups}, kh, kw) for "
+                         f"{C} input channels and groups={groups}, got w.shape[1] = {Cg}")
+
+
+def _geometry(g, op: str, in_hw=None, kernel_hw=None) -> ConvGeometry:
+    """g is a ConvGeometry that follows the rule of conv_geometry and fits x and w."""
+    if not isinstance(g, ConvGeometry):
+        raise TypeError(f"{op}: g must be a ConvGeometry (from conv_geometry), got {type(g).__name__}")
+    try:
+        consistent = conv_geometry(op, g.in_hw, g.kernel_hw, g.stride, g.padding, g.dilation) == g
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{op}: g is not a valid geometry ({error})") from None
+    if not consistent:
+        raise ValueError(f"{op}: g is inconsistent (out_hw={g.out_hw}); build it with conv_geometry")
+    if in_hw is not None and tuple(in_hw) != g.in_hw:
+        raise ValueError(f"{op}: the input is {tuple(in_hw)} pixels (H, W) but g was built for {g.in_hw}")
+    if kernel_hw is not None and tuple(kernel_hw) != g.kernel_hw:
+        raise ValueError(f"{op}: w has a {tuple(kernel_hw)} kernel but g was built for {g.kernel_hw}")
+    return g
+
+
+def _gy(gy, expected, op):
+    if gy.shape != tuple(expected):
+        raise ValueError(f"{op}: gy must have the forward output's shape {tuple(expected)} (N, O, P, Q), "
+                         f"got shape {gy.shape}")
+
+
+def _forward_args(op, x, w, g, groups):
+    x, w = _array(x, "x", op, "(N, C, H, W)"), _array(w, "w", op, "(O, C/groups, kh, kw)")
+    _dtypes(x, "x", w, "w", op)
+    G = check_groups(groups, op)
+    check_channels(x.shape[1], w.shape[0], w.shape[1], G, op)
+    _geometry(g, op, x.shape[2:], w.shape[2:])
+    return x, w, G
+
+
+def _input_args(op, gy, w, g, groups):
+    gy, w = _array(gy, "gy", op, "(N, O, P, Q)"), _array(w, "w", op, "(O, C/groups, kh, kw)")
+    _dtypes(gy, "gy", w, "w", op)
+    G = check_groups(groups, op)
+    check_channels(G * w.shape[1], w.shape[0], w.shape[1], G, op)
+    _geometry(g, op, kernel_hw=w.shape[2:])
+    _gy(gy, (gy.shape[0], w.shape[0]) + g.out_hw, op)
+    return gy, w, G
+
+
+def _weight_args(op, x, gy, g, groups):
+    x, gy = _array(x, "x", op, "(N, C, H, W)"), _array(gy, "gy", op, "(N, O, P, Q)")
+    _dtypes(x, "x", gy, "gy", op)
+    G = check_groups(groups, op)
+    check_channels(x.shape[1], gy.shape[1], x.shape[1] // G, G, op)
+    _geometry(g, op, x.shape[2:])
+    _gy(gy, (x.shape[0], gy.shape[1]) + g.out_hw, op)
+    return x, gy, G
+
+
+# ---- kernel: G standard convolutions on channel slices (or one depthwise call when Cg = 1) --------
+
+def grouped_conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]     -> (N, O, P, Q)"""
+    x, w, G = _forward_args("grouped_conv2d_forward", x, w, g, groups)
+    (N, C), O = x.shape[:2], w.shape[0]
+    Cg, Og = C // G, O // G
+    if G == 1:
+        return conv2d_forward(x, w, g)
+    if Cg == 1:  # depthwise with m = Og
+        return depthwise_forward(x, w, g)
+    y = np.empty((N, O) + g.out_hw, x.dtype)
+    for e in range(G):  # group e: inputs e·Cg .. e·Cg+Cg-1 -> outputs e·Og .. e·Og+Og-1
+        y[:, e * Og:(e + 1) * Og] = conv2d_forward(x[:, e * Cg:(e + 1) * Cg], w[e * Og:(e + 1) * Og], g)
+    return y
+
+
+def grouped_conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+
+    C = groups · w.shape[1].                                                              -> (N, C, H, W)
+    """
+    gy, w, G = _input_args("grouped_conv2d_backward_input", gy, w, g, groups)
+    N, (O, Cg) = gy.shape[0], w.shape[:2]
+    C, Og = G * Cg, O // G
+    if G == 1:
+        return conv2d_backward_input(gy, w, g)
+    if Cg == 1:
+        return depthwise_backward_input(gy, w, g, in_channels=C)
+    gx = np.empty((N, C) + g.in_hw, gy.dtype)
+    for e in range(G):
+        gx[:, e * Cg:(e + 1) * Cg] = conv2d_backward_input(gy[:, e * Og:(e + 1) * Og], w[e * Og:(e + 1) * Og], g)
+    return gx
+
+
+def grouped_conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]    -> (O, Cg, kh, kw)"""
+    x, gy, G = _weight_args("grouped_conv2d_backward_weight", x, gy, g, groups)
+    C, O = x.shape[1], gy.shape[1]
+    Cg, Og = C // G, O // G
+    if G == 1:
+        return conv2d_backward_weight(x, gy, g)
+    if Cg == 1:
+        return depthwise_backward_weight(x, gy, g)
+    gw = np.empty((O, Cg) + g.kernel_hw, x.dtype)
+    for e in range(G):
+        gw[e * Og:(e + 1) * Og] = conv2d_backward_weight(x[:, e * Cg:(e + 1) * Cg], gy[:, e * Og:(e + 1) * Og], g)
+    return gw
+
+
+# ---- loops: the formulas verbatim, one bounds test per tap -----------------------------------------
+# (in the loops hx, wx are the input row and column h, w of the formulas: w is the weight)
+
+@njit(cache=True)
+def _forward_loops(x, w, Og, sh, sw, dh, dw, pt, pl, y):
+    N, O, P, Q = y.shape
+    H, W = x.shape[2], x.shape[3]
+    Cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
+    for n in range(N):
+        for o in range(O):
+            e = o // Og
+            for p in range(P):
+                for q in range(Q):
+                    acc = 0.0
+                    for c in range(Cg):
+                        for i in range(kh):
+                            hx = p * sh + i * dh - pt
+                            if hx < 0 or hx >= H:
+                                continue
+                            for j in range(kw):
+                                wx = q * sw + j * dw - pl
+                                if 0 <= wx < W:
+                                    acc += w[o, c, i, j] * x[n, e * Cg + c, hx, wx]
+                    y[n, o, p, q] = acc
+
+
+@njit(cache=True)
+def _backward_input_loops(gy, w, Og, sh, sw, dh, dw, pt, pl, gx):
+    N, O, P, Q = gy.shape
+    H, W = gx.shape[2], gx.shape[3]
+    Cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
+    for n in range(N):
+        for o in range(O):
+            e = o // Og
+            for p in range(P):
+                for q in range(Q):
+                    for c in range(Cg):
+                        for i in range(kh):
+                            hx = p * sh + i * dh - pt
+                            if hx < 0 or hx >= H:
+                                continue
+                            for j in range(kw):
+                                wx = q * sw + j * dw - pl
+                                if 0 <= wx < W:
+                                    gx[n, e * Cg + c, hx, wx] += w[o, c, i, j] * gy[n, o, p, q]
+
+
+@njit(cache=True)
+def _backward_weight_loops(x, gy, Og, sh, sw, dh, dw, pt, pl, gw):
+    N, O, P, Q = gy.shape
+    H, W = x.shape[2], x.shape[3]
+    Cg, kh, kw = gw.shape[1], gw.shape[2], gw.shape[3]
+    for o in range(O):
+        e = o // Og
+        for c in range(Cg):
+            for i in range(kh):
+                for j in range(kw):
+                    acc = 0.0
+                    for n in range(N):
+                        for p in range(P):
+                            hx = p * sh + i * dh - pt
+                            if hx < 0 or hx >= H:
+                                continue
+                            for q in range(Q):
+                                wx = q * sw + j * dw - pl
+                                if 0 <= wx < W:
+                                    acc += gy[n, o, p, q] * x[n, e * Cg + c, hx, wx]
+                    gw[o, c, i, j] = acc
+
+
+def _scalars(g):
+    (sh, sw), (dh, dw), (pt, _, pl, _) = g.stride, g.dilation, g.padding
+    return sh, sw, dh, dw, pt, pl
+
+
+def grouped_conv2d_forward_loops(x, w, g, groups):
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    x, w, G = _forward_args("grouped_conv2d_forward_loops", x, w, g, groups)
+    y = np.empty((x.shape[0], w.shape[0]) + g.out_hw, x.dtype)
+    _forward_loops(x, w, w.shape[0] // G, *_scalars(g), y)
+    return y
+
+
+def grouped_conv2d_backward_input_loops(gy, w, g, groups):
+    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
+    gy, w, G = _input_args("grouped_conv2d_backward_input_loops", gy, w, g, groups)
+    gx = np.zeros((gy.shape[0], G * w.shape[1]) + g.in_hw, gy.dtype)
+    _backward_input_loops(gy, w, w.shape[0] // G, *_scalars(g), gx)
+    return gx
+
+
+def grouped_conv2d_backward_weight_loops(x, gy, g, groups):
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    x, gy, G = _weight_args("grouped_conv2d_backward_weight_loops", x, gy, g, groups)
+    gw = np.empty((gy.shape[1], x.shape[1] // G) + g.kernel_hw, x.dtype)
+    _backward_weight_loops(x, gy, gy.shape[1] // G, *_scalars(g), gw)
+    return gw
+
+
+# ---- references: np.pad + sliding windows + einsum over (group e, channel in group c), not jitted -----
+
+def _windows(x, g, G):
+    """win[n, e, c, p, q, i, j] = xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]: (N, G, Cg, P, Q, kh, kw)"""
+    (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr), (P, Q) = g.kernel_hw, g.stride, g.dilation, g.padding, g.out_hw
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N,C,H,W) --pad--> (N,C,H+pt+pb,W+pl+pr)
+    win = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :P, :Q]
+    return win.reshape((x.shape[0], G, x.shape[1] // G) + win.shape[2:])
+
+
+def grouped_conv2d_forward_reference(x, w, g, groups):
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    G, (O, Cg, kh, kw), (P, Q) = groups, w.shape, g.out_hw
+    y = np.einsum("necpqij,eocij->neopq", _windows(x, g, G), w.reshape(G, O // G, Cg, kh, kw))
+    return y.reshape(x.shape[0], O, P, Q)
+
+
+def grouped_conv2d_backward_input_reference(gy, w, g, groups):
+    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+
+    t[n, e, c, p, q, i, j] = Σ_o gy·w, scattered tap by tap into a padded gx, whose padding is cut off.
+    """
+    G, (O, Cg, kh, kw), N = groups, w.shape, gy.shape[0]
+    (H, W), (sh, sw), (dh, dw), (pt, pb, pl, pr), (P, Q) = g.in_hw, g.stride, g.dilation, g.padding, g.out_hw
+    t = np.einsum("neopq,eocij->necpqij", gy.reshape(N, G, O // G, P, Q), w.reshape(G, O // G, Cg, kh, kw))
+    t = t.reshape(N, G * Cg, P, Q, kh, kw)
+    gxp = np.zeros((N, G * Cg, H + pt + pb, W + pl + pr), gy.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            gxp[:, :, i * dh:i * dh + (P - 1) * sh + 1:sh, j * dw:j * dw + (Q - 1) * sw + 1:sw] += t[..., i, j]
+    return gxp[:, :, pt:pt + H, pl:pl + W]
+
+
+def grouped_conv2d_backward_weight_reference(x, gy, g, groups):
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    G, (N, O, P, Q) = groups, gy.shape
+    gw = np.einsum("neopq,necpqij->eocij", gy.reshape(N, G, O // G, P, Q), _windows(x, g, G))
+    return gw.reshape((O, x.shape[1] // G) + g.kernel_hw)
