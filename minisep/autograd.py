@@ -11,59 +11,82 @@ How one op works (see docs/architecture.md):
    10,000-op chain is fine) and calls ``SomeOp.backward(ctx, gy)``, which returns one
    gradient per Tensor input, in input order (None where an input gets no gradient).
 
-The engine checks every returned gradient's shape and names the op when one is wrong.
-The only global state in minisep is the grad-enabled flag below.
+The engine checks every returned gradient's shape and names the op when one is wrong, and
+refuses to use an array that an in-place op changed after it was saved (the version check).
+The grad-enabled flag below is per thread, as torch's: ``no_grad`` in one thread never turns
+recording off in another.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+import threading
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .tensor import Tensor
-
-_grad_enabled = True
+_state = threading.local()  # .enabled: this thread's grad mode (absent = True, the default)
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph (the default)."""
-    return _grad_enabled
+    """True when ops record the graph (the default). Per thread, as torch's flag."""
+    return getattr(_state, "enabled", True)
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager / decorator that sets grad mode to ``mode`` and restores it on exit."""
+    """Context manager / decorator that sets this thread's grad mode to ``mode`` and restores it on exit."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
-        self.previous: list[bool] = []
+        self._local = threading.local()  # the values to restore, per thread (one instance may be shared)
+
+    def _recreate_cm(self):
+        return type(self)._fresh(self.mode)  # each decorated call gets its own context
+
+    @classmethod
+    def _fresh(cls, mode):
+        return set_grad_enabled(mode)
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous.append(_grad_enabled)
-        _grad_enabled = self.mode
+        stack = self._local.__dict__.setdefault("previous", [])
+        stack.append(is_grad_enabled())
+        _state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous.pop()
+        _state.enabled = self._local.previous.pop()
         return False
 
 
-class no_grad(set_grad_enabled):
-    """``with minisep.no_grad():`` or ``@minisep.no_grad()``: ops inside record no graph."""
+class _ModeDecorator(set_grad_enabled):
+    """``with cls():``, ``@cls()`` and bare ``@cls`` (torch accepts all three)."""
 
-    def __init__(self):
-        super().__init__(False)
+    MODE = False
+
+    def __new__(cls, func=None):
+        if func is not None:  # bare @no_grad: wrap the function right away
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}: takes no arguments (or a function to decorate), got {func!r}")
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
+        super().__init__(self.MODE)
+
+    @classmethod
+    def _fresh(cls, mode):
+        return cls()
 
 
-class enable_grad(set_grad_enabled):
-    """Turns graph recording back on inside a ``no_grad`` block."""
+class no_grad(_ModeDecorator):
+    """``with minisep.no_grad():``, ``@minisep.no_grad()`` or ``@minisep.no_grad``: ops inside record no graph."""
 
-    def __init__(self):
-        super().__init__(True)
+    MODE = False
+
+
+class enable_grad(_ModeDecorator):
+    """Turns graph recording back on inside a ``no_grad`` block (same three forms as ``no_grad``)."""
+
+    MODE = True
 
 
 class Context:
@@ -103,19 +126,21 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *inputs, **params) -> "Tensor":
-        from .tensor import Tensor, as_tensor
-
-        tensors = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in inputs)
+    def apply(cls, *inputs, **params) -> "_tensor.Tensor":
+        tensors = tuple(_as_input(cls.__name__, k, t) for k, t in enumerate(inputs))
         ctx = Context()
         ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
         y = cls.forward(ctx, *(t.data for t in tensors), **params)
         if not isinstance(y, np.ndarray):
             y = np.asarray(y)
-        record = _grad_enabled and any(ctx.needs_input_grad)
-        out = Tensor(y, requires_grad=record, _copy=False)
+        record = is_grad_enabled() and any(ctx.needs_input_grad)
+        out = _tensor.Tensor(y, requires_grad=record, _copy=False)
+        for t in tensors:  # a view (reshape, transpose) shares its base's version counter, as in torch
+            if y.base is not None and np.may_share_memory(y, t.data):
+                out._version_counter = t._version_counter
+                break
         if record:
-            out.grad_fn = Node(cls, ctx, tensors, params, y.shape)
+            out.grad_fn = Node(cls, ctx, tensors, params, y.shape, saved_versions(ctx, tensors, out))
         return out
 
     @classmethod
@@ -124,18 +149,59 @@ class Function:
         return (cls.__doc__ or "").strip()
 
 
+def _as_input(op: str, k: int, value) -> "_tensor.Tensor":
+    if isinstance(value, _tensor.Tensor):
+        return value
+    if value is None:
+        raise TypeError(f"{op}: input {k} must be a Tensor, an ndarray or a number, got None")
+    return _tensor.as_tensor(value)
+
+
+def saved_versions(ctx: Context, tensors: tuple, out) -> tuple:
+    """(version counter, version now, what) for every saved array that is a Tensor's data.
+
+    backward compares them again: an in-place op after the save bumps the counter, and the
+    gradient would silently use the new values, so the engine raises instead (as torch).
+    """
+    found = []
+    for s in ctx.saved:
+        for k, t in enumerate(tensors):
+            if s is t.data:
+                found.append((t._version_counter, t._version, f"input {k} of shape {t.shape}"))
+                break
+        else:
+            if s is out.data:
+                found.append((out._version_counter, out._version, f"its output of shape {out.shape}"))
+    return tuple(found)
+
+
 class Node:
-    """One recorded op in the graph: which Function, its Context and its inputs in order."""
+    """One recorded op in the graph: which Function, its Context and its inputs in order.
 
-    __slots__ = ("function", "ctx", "inputs", "params", "out_shape", "freed")
+    ``versions`` holds (counter, version, what) for each saved array that is a Tensor's data.
+    """
 
-    def __init__(self, function, ctx, inputs, params, out_shape):
+    __slots__ = ("function", "ctx", "inputs", "params", "out_shape", "freed", "versions")
+
+    def __init__(self, function, ctx, inputs, params, out_shape, versions=()):
         self.function = function
         self.ctx = ctx
         self.inputs = inputs
         self.params = params
         self.out_shape = out_shape
         self.freed = False
+        self.versions = versions
+
+    def check_versions(self) -> None:
+        """RuntimeError when a saved array was modified in place after the forward pass saved it."""
+        for counter, version, what in self.versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"backward: one of the arrays needed for gradient computation has been modified by an "
+                    f"in-place operation: {self.name} saved {what} at version {version}, it is now at "
+                    f"version {counter[0]}. Do the in-place change after backward, or use an out-of-place "
+                    "op (y = y + 1 instead of y += 1)."
+                )
 
     @property
     def name(self) -> str:
@@ -165,7 +231,7 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g.reshape(shape)
 
 
-def topological_order(root: "Tensor") -> list["Tensor"]:
+def topological_order(root: "_tensor.Tensor") -> list["Tensor"]:
     """Tensors reachable from ``root`` through grad_fn, each after all of its inputs.
 
     Iterative depth-first post-order (no recursion, so long chains are fine).
@@ -189,7 +255,7 @@ def topological_order(root: "Tensor") -> list["Tensor"]:
     return order
 
 
-def backward(root: "Tensor", gradient=None, retain_graph: bool = False, retain_all: bool = False) -> None:
+def backward(root: "_tensor.Tensor", gradient=None, retain_graph: bool = False, retain_all: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
     ``gradient`` is dL/d(root) (required when root is not a scalar). Non-leaf tensors keep
@@ -229,6 +295,7 @@ def backward(root: "Tensor", gradient=None, retain_graph: bool = False, retain_a
                 f"backward: trying to backward through {node.name} a second time, but its saved arrays "
                 "were freed after the first backward. Pass retain_graph=True to the first call."
             )
+        node.check_versions()
         input_grads = node.function.backward(node.ctx, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -253,3 +320,10 @@ def backward(root: "Tensor", gradient=None, retain_graph: bool = False, retain_a
         if not retain_graph:
             node.ctx = None
             node.freed = True
+
+
+# The one tie from the engine to Tensor: Function.apply wraps its output in a Tensor, and
+# tensor.py imports this module first (Tensor needs Node and backward). Importing the module
+# object here, at the bottom, works whichever of the two is imported first; its attributes are
+# looked up only when an op runs.
+from . import tensor as _tensor  # noqa: E402

@@ -31,10 +31,10 @@ def test_tiny_case_runs_and_prints_ratios_and_targets(tmp_path):
     assert code == 0, text
     assert "machine:" in text and "bandwidth floor:" in text and "Noise: spread" in text
     # a ratio in both ratio columns, and the training step row with its ratio and target
-    assert re.search(r"\| tiny depthwise 2,4,8,3 \| \d+\.\d\d \| \d+\.\d\d \(≤ 0\.8 (met|MISSED)\)", text), text
-    assert re.search(r"\| separable \| [\d,]+ \| [\d,]+ \| [\d.]+ \| .* \| \d+\.\d\d \(≤ 1\.2 (met|MISSED)\)", text), text
+    assert re.search(r"\| tiny depthwise 2,4,8,3 \| \d+\.\d\d \| \d+\.\d\d \|", text), text
+    assert re.search(r"\| separable \| [\d,]+ \| [\d,]+ \| [\d.]+ \| .* \| \d+\.\d\d \(≤ 0\.6 (met|MISSED)\)", text), text
     assert re.search(r"\| tiny pointwise 2,4,8,3 \| [\d.]+ / [\d.]+ \(\d+\.\d\d\) \|", text), text  # --split
-    assert "Targets (issue 6)" in text
+    assert "Targets (interleaved" in text
     result = json.loads(path.read_text())
     assert [r["case"]["label"] for r in result["kernels"]] == ["tiny depthwise 2,4,8,3", "tiny pointwise 2,4,8,3"]
     assert result["kernels"][0]["ok"] is True and result["training_steps"][0]["ok"] is True
@@ -80,3 +80,29 @@ def test_bench_does_not_import_torch_and_run_py_answers_help():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0 and "--threads" in out.stdout and "--clock" in out.stdout
+
+
+def test_isolated_harness_runs_each_library_in_its_own_process(tmp_path):
+    """Alternating rounds of child processes; ratios with targets; the children agree on the results."""
+    pytest.importorskip("torch")
+    from minisep.bench.isolated import bench_isolated
+    path = tmp_path / "isolated.json"
+    args = Namespace(quick=True, repeats=1, rounds=2, threads=1, clock="wall", json=str(path))
+    out = io.StringIO()
+    code = bench_isolated(args, cases=[tiny_case("depthwise"), tiny_case("conv")], variants=(), stream=out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert re.search(r"\| tiny depthwise 2,4,8,3 \| [\d.]+ / [\d.]+ = \d+\.\d\d \(≤ 0\.8 (met|MISSED)\)", text), text
+    assert "public API" in text and "Targets (isolated processes)" in text and "MISMATCH" not in text
+    result = json.loads(path.read_text())
+    pids = {c["pid"] for who in ("minisep", "torch") for c in result["results"][who]}
+    assert len(pids) == 4  # 2 rounds x 2 libraries, every one a process of its own
+    assert [c["who"] for c in result["results"]["minisep"]] == ["minisep", "minisep"]
+
+
+def test_epoch_child_is_deterministic_and_reports_compile_apart():
+    from minisep.bench.epoch import run_child
+    spec = {"who": "minisep", "data_dir": None, "limit": 256, "model": "separable", "threads": 1, "seed": 0}
+    a, b = run_child(spec), run_child(spec)
+    assert a["steps"] == 2 and a["mean_loss"] == b["mean_loss"] and a["compile_s"] > 0
+    assert a["epoch_s"] == pytest.approx(a["train_s"] + a["test_s"])

@@ -154,29 +154,72 @@ def run_summary(args) -> str:
 
 
 def run_compare(args, log=print) -> dict:
+    """Train every model of ``--models`` once per seed of ``--seeds`` (same seed = same data order and initial
+    weights); summarise mean ± sd per model and the paired difference to the first (reference) model."""
+    from ..experiments import stats
+    from ..experiments.runner import warm_up
+
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in models.MODEL_NAMES]
     if unknown or not names:
         raise UserFacingError(f"--models: unknown {unknown}; choose from {', '.join(models.MODEL_NAMES)}")
+    seeds_text = getattr(args, "seeds", None)
+    try:
+        seeds = stats.parse_seeds(seeds_text) if seeds_text is not None else [args.seed]
+    except ValueError as e:
+        raise UserFacingError(str(e)) from None
     train, test, meta = load_data(args.dataset, args.data_dir, not args.no_download, args.limit)
+    if args.batch_size is None:
+        args.batch_size = default_batch_size(meta["dataset"])
+    runs, compile_seconds = [], {}
+    for name in names:
+        # compile (or load numba's cache) once, apart, so no epoch time includes it
+        compile_seconds[name] = warm_up(name, tuple(meta["input_shape"]), args.width, args.batch_size)
+        for seed in seeds:
+            args.seed = seed
+            start = time.perf_counter()
+            _, _, info = train_one(name, train, test, meta, args, log)
+            info.update(seed=seed, wall_seconds=time.perf_counter() - start)
+            runs.append(info)
+    summary = summarize_compare(runs, names, seeds)
+    log("")
+    log(format_compare_table(summary, args, seeds))
+    return {"dataset": args.dataset, "epochs": args.epochs, "seeds": seeds, "reference": names[0],
+            "train_images": len(train[1]), "test_images": len(test[1]), "compile_seconds": compile_seconds,
+            "summary": summary, "runs": runs}
+
+
+def summarize_compare(runs: list[dict], names: list[str], seeds: list[int]) -> list[dict]:
+    """Per model: params, mult-adds, accuracy mean/sd, s/epoch mean, paired difference to names[0] (95% CI)."""
+    from ..experiments import stats
+
+    by = {(r["model"], r["seed"]): r for r in runs}
+    ref = [by[(names[0], s)]["test_acc"] for s in seeds]
     rows = []
     for name in names:
-        start = time.perf_counter()
-        _, _, info = train_one(name, train, test, meta, args, log)
-        info["wall_seconds"] = time.perf_counter() - start
-        rows.append(info)
-    log("")
-    log(format_compare_table(rows, args))
-    return {"dataset": args.dataset, "epochs": args.epochs, "seed": args.seed, "rows": rows}
+        accs = [by[(name, s)]["test_acc"] for s in seeds]
+        first = by[(name, seeds[0])]
+        rows.append({"model": name, "params": first["params"], "mult_adds": first["mult_adds"],
+                     "acc": stats.summarize(accs),
+                     "seconds_per_epoch": stats.mean(by[(name, s)]["seconds_per_epoch"] for s in seeds),
+                     "diff": stats.paired(accs, ref)})
+    return rows
 
 
-def format_compare_table(rows: list[dict], args) -> str:
-    head = f"{'model':<20}{'params':>10}{'mult-adds':>14}{'test acc':>10}{'s/epoch':>9}"
-    lines = [f"{args.dataset}, {args.epochs} epoch(s), batch {args.batch_size}, {args.optimizer}, seed {args.seed}",
+def format_compare_table(summary: list[dict], args, seeds: list[int]) -> str:
+    from ..experiments import stats
+
+    ref = summary[0]["model"]
+    head = (f"{'model':<20}{'params':>10}{'mult-adds':>12}{'test acc (mean ± sd)':>22}"
+            f"{'diff to ' + ref + ' [95% CI]':>34}{'s/epoch':>9}")
+    lines = [f"{args.dataset}, {args.epochs} epoch(s), batch {args.batch_size}, {args.optimizer}, "
+             f"seeds {','.join(map(str, seeds))} (paired by seed; s/epoch excludes compilation)",
              head, "-" * len(head)]
-    for r in rows:
-        lines.append(f"{r['model']:<20}{r['params']:>10,}{r['mult_adds']:>14,}{100 * r['test_acc']:>9.2f}%"
-                     f"{r['seconds_per_epoch']:>9.1f}")
+    for r in summary:
+        acc = f"{100 * r['acc']['mean']:.2f} ± {100 * r['acc']['sd']:.2f}"
+        diff = "reference" if r["model"] == ref else stats.fmt_diff(r["diff"])
+        lines.append(f"{r['model']:<20}{r['params']:>10,}{r['mult_adds']:>12,}{acc:>22}{diff:>34}"
+                     f"{r['seconds_per_epoch']:>9.2f}")
     return "\n".join(lines)
 
 

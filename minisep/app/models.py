@@ -30,7 +30,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..nn import BatchNorm2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU, SeparableConv2d, Sequential
-from ..nn.layers import as_rng
+from ..random import as_rng
 from ..teach.summary import cost, summary, summary_rows  # noqa: F401  (re-exported: models.summary(model, shape))
 
 MODEL_NAMES = ("standard", "separable", "separable_relu", "separable_bn_relu")

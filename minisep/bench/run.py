@@ -1,17 +1,18 @@
-"""``minisep bench``: minisep's kernels and training steps against the numpy references and torch, in one process.
+"""The interleaved harness: minisep's kernels and training steps against the numpy references and torch, in one process.
 
     minisep bench [--quick] [--repeats N] [--json FILE]         (more options: python benchmarks/run.py --help)
 
 Prints the machine and its measured limits (copy bandwidth, matmul GFLOP/s), then per convolution
 case the median wall-clock ms of minisep / numpy reference / torch for the forward pass and for
-forward + both backward kernels, the ratios minisep/torch (lower is better) next to issue 6's
+forward + both backward kernels, the ratios minisep/torch (lower is better) next to the
 targets, achieved GB/s and GFLOP/s and the distance from the bandwidth floor; then whole training
 steps of the MNIST CNNs. Every timing is a median of interleaved repeated calls after warm-up; the
 spread (IQR / median) says how noisy the machine was. torch is optional: without it, minisep is
 still timed against the numpy references. Exit code 0, or 1 when minisep's results disagree with
 torch's (or the reference's): a fast wrong kernel is a failure.
 
-Layout: bench_timing.py (timer, machine), bench_kernels.py (cases), bench_models.py (training steps).
+Layout: timing.py (timer, machine), cases.py (cases), steps.py (training steps), report.py (tables);
+isolated.py times each library in its own process (benchmarks/run.py's default), epoch.py a whole epoch.
 """
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, check, run
+from . import bench, check, compare, run
 from .common import UserFacingError
 
-VERBS = (run, check, bench)
+VERBS = (run, compare, check, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""CLI verbs that train and evaluate: train, evaluate, summary, compare."""
+"""CLI verbs that train and evaluate: train, evaluate, summary (compare: cli/compare.py)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,6 @@ def _summary(args) -> int:
     return 0
 
 
-def _compare(args) -> int:
-    result = experiment.run_compare(args)
-    if args.metrics_json:
-        experiment.write_json(args.metrics_json, result)
-    return 0
-
-
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a standard or separable CNN")
     add_data_args(p)
@@ -49,10 +42,3 @@ def register(sub) -> None:
     p.add_argument("--dataset", choices=DATASETS, default="mnist", help="sets the input shape (28x28 or 8x8)")
     p.add_argument("--width", type=float, default=1.0)
     p.set_defaults(func=_summary)
-
-    p = sub.add_parser("compare", help="train standard and separable twins with the same budget; one table")
-    add_data_args(p)
-    p.add_argument("--models", default="standard,separable", help=f"comma-separated subset of {','.join(MODELS)}")
-    add_train_args(p)
-    p.add_argument("--metrics-json", default=None)
-    p.set_defaults(func=_compare)

@@ -68,3 +68,17 @@ __all__ += [
     "bn_backward", "bn_backward_reference", "bn_forward", "bn_forward_reference", "bn_stats", "bn_stats_reference",
     "relu_backward", "relu_backward_reference", "relu_forward", "relu_forward_reference",
 ]
+
+# Grouped convolution (groups=G, between standard and depthwise): built on the public conv kernels above,
+# so it is imported after them
+from .grouped_conv import (grouped_conv2d_backward_input, grouped_conv2d_backward_input_loops,  # noqa: E402
+                           grouped_conv2d_backward_input_reference, grouped_conv2d_backward_weight,
+                           grouped_conv2d_backward_weight_loops, grouped_conv2d_backward_weight_reference,
+                           grouped_conv2d_forward, grouped_conv2d_forward_loops, grouped_conv2d_forward_reference)
+
+__all__ += [
+    "grouped_conv2d_backward_input", "grouped_conv2d_backward_input_loops", "grouped_conv2d_backward_input_reference",
+    "grouped_conv2d_backward_weight", "grouped_conv2d_backward_weight_loops",
+    "grouped_conv2d_backward_weight_reference", "grouped_conv2d_forward", "grouped_conv2d_forward_loops",
+    "grouped_conv2d_forward_reference",
+]

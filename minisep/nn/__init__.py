@@ -3,15 +3,20 @@
     from minisep import nn
     from minisep.nn import functional as F
     block = nn.SeparableConv2d(32, 64, 3, padding=1, mid="bn_relu", rng=0)
+
+Layers built without ``rng=`` draw their own stream from minisep's default generator
+(``minisep.manual_seed(s)``), as torch's.
 """
 
 from . import functional, init
-from .layers import AvgPool2d, BatchNorm2d, Dropout, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, CrossEntropyLoss, Dropout, Flatten, GlobalAvgPool2d,
+                     Identity, Linear, MaxPool2d, MSELoss, NLLLoss, ReLU, ReLU6)
 from .layers_conv import Conv2d, DepthwiseConv2d, PointwiseConv2d, SeparableConv2d
-from .module import Module, Parameter, Sequential
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "Linear", "Conv2d", "DepthwiseConv2d", "PointwiseConv2d",
-    "SeparableConv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "Flatten",
-    "Dropout", "functional", "init",
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Conv2d",
+    "DepthwiseConv2d", "PointwiseConv2d", "SeparableConv2d", "BatchNorm2d", "ReLU", "ReLU6", "MaxPool2d",
+    "AvgPool2d", "AdaptiveAvgPool2d", "GlobalAvgPool2d", "Flatten", "Dropout", "CrossEntropyLoss", "NLLLoss",
+    "MSELoss", "functional", "init",
 ]

@@ -7,6 +7,7 @@ expected. The conv functions build their graph from the ops in ``minisep.ops.con
     depthwise_conv2d(x, w, b)              DepthwiseConv2d → AddBias
     pointwise_conv2d(x, w, b)              PointwiseConv2d → AddBias
     conv2d(x, w, b)                        Conv2d → AddBias
+    conv2d(x, w, b, groups=G)              GroupedConv2d → AddBias  (G = C: DepthwiseConv2d → AddBias)
     separable_conv2d(x, wd, wp, b)         DepthwiseConv2d → PointwiseConv2d → AddBias  (as Keras:
                                            one bias, after the pointwise conv)
 
@@ -15,20 +16,27 @@ expected. The conv functions build their graph from the ops in ``minisep.ops.con
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..ops import loss as _loss
 from ..ops import shape as _shape_ops
 from ..ops.conv import AddBias, Conv2d, DepthwiseConv2d, PointwiseConv2d, check_bias, check_conv_args, check_float
+from ..ops.conv_grouped import GroupedConv2d, check_grouped_conv_args, check_groups
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from ..ops.norm import batch_norm2d  # noqa: F401  (re-exported: F.batch_norm2d)
 from ..tensor import Tensor, as_tensor
 
 cross_entropy = _loss.cross_entropy
+nll_loss = _loss.nll_loss
+mse_loss = _loss.mse_loss
+relu6 = _loss.relu6
+check_class_args = _loss.check_class_args
 dropout = _loss.dropout
 
 __all__ = [
     "depthwise_conv2d", "pointwise_conv2d", "conv2d", "separable_conv2d", "max_pool2d", "avg_pool2d",
-    "global_avg_pool2d", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "dropout",
-    "linear", "flatten",
+    "global_avg_pool2d", "adaptive_avg_pool2d", "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax",
+    "cross_entropy", "nll_loss", "mse_loss", "dropout", "linear", "flatten",
 ]
 
 
@@ -64,13 +72,24 @@ def pointwise_conv2d(x, w, b=None) -> Tensor:
     return _with_bias(PointwiseConv2d.apply(x, w), b)
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> Tensor:
-    """x (N,C,H,W), w (O,C,kh,kw), b (O,) -> (N,O,P,Q). See Conv2d."""
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """x (N,C,H,W), w (O,C/groups,kh,kw), b (O,) -> (N,O,P,Q). See Conv2d.
+
+    groups=G as PyTorch: G = 1 is Conv2d; G = C is DepthwiseConv2d (w (C·m,1,kh,kw), m = O/C: output
+    c·m+k reads input c, as torch's groups=C); any other G dividing C and O is GroupedConv2d.
+    """
     x, w, b = _tensors(x, w, b)
-    check_conv_args("conv2d", "conv2d", x, w)
+    G = check_groups(groups, "conv2d")
+    geometry = dict(stride=stride, padding=padding, dilation=dilation)
+    if G == 1:
+        check_conv_args("conv2d", "conv2d", x, w)
+        _check_bias("conv2d", b, w.shape[0], x.dtype)
+        return _with_bias(Conv2d.apply(x, w, **geometry), b)
+    check_grouped_conv_args("conv2d", x, w, G)
     _check_bias("conv2d", b, w.shape[0], x.dtype)
-    y = Conv2d.apply(x, w, stride=stride, padding=padding, dilation=dilation)
-    return _with_bias(y, b)
+    if G == x.shape[1]:  # one input channel per group: the depthwise layout, m = O/C
+        return _with_bias(DepthwiseConv2d.apply(x, w, **geometry), b)
+    return _with_bias(GroupedConv2d.apply(x, w, groups=G, **geometry), b)
 
 
 def separable_conv2d(x, w_depthwise, w_pointwise, b=None, stride=1, padding=0, dilation=1) -> Tensor:
@@ -109,6 +128,32 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True) -
 def global_avg_pool2d(x) -> Tensor:
     """(N,C,H,W) -> (N,C): the mean over each channel's whole image."""
     return GlobalAvgPool2d.apply(as_tensor(x))
+
+
+def adaptive_output_size(output_size, where: str) -> tuple[int, int]:
+    """1 -> (1, 1); (P, Q) stays; each an int >= 1 (None, torch's 'keep this size', is not supported)."""
+    v = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else output_size
+    ok = isinstance(v, (tuple, list)) and len(v) == 2 and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in v)
+    if not ok:
+        raise ValueError(f"{where}: output_size must be an int >= 1 or a pair of them, got {output_size!r}")
+    return int(v[0]), int(v[1])
+
+
+def adaptive_avg_pool2d(x, output_size) -> Tensor:
+    """(N,C,H,W) -> (N,C,P,Q), torch's adaptive bins. (1, 1) is the global mean, kept 4-D; other sizes
+    need H % P == W % Q == 0, where torch's bins are exactly avg_pool2d with kernel = stride = (H/P, W/Q)."""
+    P, Q = adaptive_output_size(output_size, "adaptive_avg_pool2d")
+    x = as_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: x must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+    H, W = x.shape[2:]
+    if (P, Q) == (1, 1):
+        return GlobalAvgPool2d.apply(x).reshape(x.shape[0], x.shape[1], 1, 1)
+    if H % P or W % Q:
+        raise ValueError(f"adaptive_avg_pool2d: output_size {(P, Q)} must divide the input size {(H, W)} "
+                         "(uneven adaptive bins are not implemented; output_size 1 always works)")
+    return AvgPool2d.apply(x, kernel_size=(H // P, W // Q), stride=(H // P, W // Q), padding=0)
 
 
 # ---- the rest of a CNN: thin wrappers over Tensor methods and core ops -------------------------

@@ -1,9 +1,12 @@
 """Convolution layers: Conv2d, DepthwiseConv2d, PointwiseConv2d and SeparableConv2d (depthwise then pointwise).
 
-Layouts (PyTorch's): Conv2d w (O,C,kh,kw); depthwise w (C·m,1,kh,kw) (torch: Conv2d(C, C·m, groups=C));
-pointwise w (O,C,1,1); bias (O,).
+Layouts (PyTorch's): Conv2d w (O,C/groups,kh,kw); depthwise w (C·m,1,kh,kw) (torch: Conv2d(C, C·m,
+groups=C)); pointwise w (O,C,1,1); bias (O,). Inputs are NCHW: an (N,H,W,C) input is an error that says so.
 
-Init: He normal, std = √2/√fan_in (fan_in = C·kh·kw; kh·kw for depthwise, C for pointwise), as the
+Constructor arguments follow torch.nn.Conv2d: (in_channels, out_channels, kernel_size, stride, padding,
+dilation, bias); the depth multiplier m is keyword-only (DepthwiseConv2d(32, 32, 3) is m = 1, k = 3).
+
+Init: He normal, std = √2/√fan_in (fan_in = C/groups·kh·kw; kh·kw for depthwise, C for pointwise), as the
 layer is followed by ReLU (or BN+ReLU) in our models. A SeparableConv2d with nothing between its two
 halves (Keras) draws the depthwise weights with gain 1 instead of √2, since no ReLU follows them: the
 pair then scales the input variance by 2, as one He-initialised conv does. Biases start at 0.
@@ -15,7 +18,8 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .layers import BatchNorm2d, ReLU, as_rng, check_dtype, check_int
+from ..random import as_rng
+from .layers import BatchNorm2d, ReLU, check_dtype, check_int
 from .module import Module, Parameter, Sequential
 
 
@@ -38,40 +42,85 @@ def _geometry_repr(layer) -> str:
     return ", ".join(parts)
 
 
+def check_nchw(where: str, x, in_channels: int) -> None:
+    """x must be (N, in_channels, H, W); an NHWC-looking input (last axis = in_channels) says minisep is NCHW."""
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) == 4 and shape[1] != in_channels:
+        hint = (" It looks channels-last (N, H, W, C): minisep is NCHW, as PyTorch; use x.permute(0, 3, 1, 2)"
+                " (on an ndarray: x.transpose(0, 3, 1, 2))." if shape[3] == in_channels else "")
+        raise ValueError(f"{where}: x must be (N, {in_channels}, H, W) (NCHW) for in_channels={in_channels}, "
+                         f"got shape {shape}.{hint}")
+
+
 class Conv2d(Module):
-    """y[n,o,p,q] = b[o] + Σ_cij w[o,c,i,j]·xp[n,c,p·s+i·d, q·s+j·d].  w (O,C,kh,kw)."""
+    """y[n,o,p,q] = b[o] + Σ_cij w[o,c,i,j]·xp[n,e·Cg+c, p·s+i·d, q·s+j·d].  w (O,C/groups,kh,kw).
+
+    groups=G (as torch): output channel o sees only the Cg = C/G inputs of its group e = o // (O/G);
+    G = 1 is the standard conv, G = C the depthwise one. C and O must be divisible by G.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 bias: bool = True, *, rng=0, dtype=np.float32):
+                 groups: int = 1, bias: bool = True, *, rng=None, dtype=np.float32):
         super().__init__()
-        self.in_channels = check_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = check_int(out_channels, "out_channels", "Conv2d")
+        self.in_channels = C = check_int(in_channels, "in_channels", "Conv2d")
+        self.out_channels = O = check_int(out_channels, "out_channels", "Conv2d")
+        self.groups = G = check_int(groups, "groups", "Conv2d")
+        if C % G or O % G:
+            raise ValueError(f"Conv2d: in_channels ({C}) and out_channels ({O}) must both be divisible by "
+                             f"groups ({G})")
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride, self.padding, self.dilation = stride, padding, dilation
         dt = check_dtype(dtype, "Conv2d")
-        shape = (out_channels, in_channels, *self.kernel_size)
+        shape = (O, C // G, *self.kernel_size)  # fan_in = C/G·kh·kw
         self.weight = Parameter(init.kaiming_normal(shape, as_rng(rng, "Conv2d"), dtype=dt))
-        self.bias = Parameter(init.zeros((out_channels,), dtype=dt)) if bias else None
+        self.bias = Parameter(init.zeros((O,), dtype=dt)) if bias else None
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        check_nchw("Conv2d", x, self.in_channels)
+        if self.groups == 1:  # the plain call, so F.conv2d without groups= keeps working
+            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, " + _geometry_repr(self)
+        g = f", groups={self.groups}" if self.groups != 1 else ""
+        return f"{self.in_channels}, {self.out_channels}, " + _geometry_repr(self) + g
+
+
+def depthwise_channels(where: str, in_channels, out_channels, kernel_size, depth_multiplier) -> tuple[int, int]:
+    """(C, m) from torch-style (in, out) and/or the keyword depth_multiplier; clear errors otherwise."""
+    C = check_int(in_channels, "in_channels", where)
+    if kernel_size is None:
+        raise TypeError(f"{where}: kernel_size is missing. The arguments are (in_channels, out_channels, "
+                        f"kernel_size, ...) as torch.nn.Conv2d(C, C·m, k, groups=C): write {where}({C}, {C}, 3) "
+                        f"or {where}({C}, kernel_size=3, depth_multiplier=m)")
+    m = None if depth_multiplier is None else check_int(depth_multiplier, "depth_multiplier", where)
+    if out_channels is None:
+        return C, 1 if m is None else m
+    O = check_int(out_channels, "out_channels", where)
+    if O % C:
+        raise ValueError(f"{where}: out_channels ({O}) must be a multiple of in_channels ({C}): each input "
+                         f"channel gets m = out_channels / in_channels filters")
+    if m is not None and m != O // C:
+        raise ValueError(f"{where}: depth_multiplier={m} contradicts out_channels={O} = {O // C}·in_channels; "
+                         "pass one of them")
+    return C, O // C
 
 
 class DepthwiseConv2d(Module):
     """y[n,c·m+k,p,q] = b[c·m+k] + Σ_ij w[c·m+k,0,i,j]·xp[n,c,p·s+i·d, q·s+j·d].  w (C·m,1,kh,kw).
 
     Each input channel c gets its own m filters; channels never mix (that is the pointwise layer's job).
+    Arguments as torch.nn.Conv2d(C, C·m, k, groups=C): ``DepthwiseConv2d(32, 32, 3)`` is m = 1, k = 3;
+    or give m itself: ``DepthwiseConv2d(32, kernel_size=3, depth_multiplier=2)``.
     ``gain``: the nonlinearity He init assumes follows ('relu'; SeparableConv2d passes 'linear' when mid=None).
     """
 
-    def __init__(self, in_channels: int, kernel_size, depth_multiplier: int = 1, stride=1, padding=0, dilation=1,
-                 bias: bool = True, *, rng=0, dtype=np.float32, gain: str = "relu"):
+    def __init__(self, in_channels: int, out_channels: int | None = None, kernel_size=None, stride=1, padding=0,
+                 dilation=1, bias: bool = True, *, depth_multiplier: int | None = None, rng=None,
+                 dtype=np.float32, gain: str = "relu"):
         super().__init__()
-        self.in_channels = check_int(in_channels, "in_channels", "DepthwiseConv2d")
-        self.depth_multiplier = check_int(depth_multiplier, "depth_multiplier", "DepthwiseConv2d")
+        self.in_channels, self.depth_multiplier = depthwise_channels(
+            "DepthwiseConv2d", in_channels, out_channels, kernel_size, depth_multiplier)
         self.out_channels = self.in_channels * self.depth_multiplier
         self.kernel_size = pair(kernel_size, "kernel_size", "DepthwiseConv2d")
         self.stride, self.padding, self.dilation = stride, padding, dilation
@@ -81,17 +130,17 @@ class DepthwiseConv2d(Module):
         self.bias = Parameter(init.zeros((self.out_channels,), dtype=dt)) if bias else None
 
     def forward(self, x):
+        check_nchw("DepthwiseConv2d", x, self.in_channels)
         return F.depthwise_conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
-        m = f", depth_multiplier={self.depth_multiplier}" if self.depth_multiplier != 1 else ""
-        return f"{self.in_channels}{m}, " + _geometry_repr(self)
+        return f"{self.in_channels}, {self.out_channels}, " + _geometry_repr(self)
 
 
 class PointwiseConv2d(Module):
     """y[n,o,p,q] = b[o] + Σ_c w[o,c,0,0]·x[n,c,p,q].  w (O,C,1,1): a 1x1 conv, a Linear at every pixel."""
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, *, rng=0, dtype=np.float32):
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True, *, rng=None, dtype=np.float32):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels", "PointwiseConv2d")
         self.out_channels = check_int(out_channels, "out_channels", "PointwiseConv2d")
@@ -101,6 +150,7 @@ class PointwiseConv2d(Module):
         self.bias = Parameter(init.zeros((out_channels,), dtype=dt)) if bias else None
 
     def forward(self, x):
+        check_nchw("PointwiseConv2d", x, self.in_channels)
         return F.pointwise_conv2d(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -113,21 +163,24 @@ MIDS = (None, "relu", "bn_relu")
 class SeparableConv2d(Module):
     """A depthwise conv (C -> C·m, no bias) then a pointwise conv (C·m -> O, one bias).
 
+    Arguments as torch.nn.Conv2d (stride is the 4th); ``depth_multiplier`` and ``mid`` are keyword-only.
+
     mid=None (Keras SeparableConv2D): nothing between, so the pair is linear and equals one full
     conv with W[o,c,i,j] = Σ_k P[o,c·m+k]·D[c·m+k,i,j] (``equivalent_conv_weight``).
     mid='bn_relu' (MobileNet): BatchNorm2d + ReLU between.  mid='relu': only ReLU (Xception found it worse).
     Sub-modules: ``depthwise``, ``mid`` (when given), ``pointwise``; run in that order.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, depth_multiplier: int = 1, stride=1,
-                 padding=0, dilation=1, bias: bool = True, mid: str | None = None, *, rng=0, dtype=np.float32):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 bias: bool = True, *, depth_multiplier: int = 1, mid: str | None = None, rng=None,
+                 dtype=np.float32):
         super().__init__()
         if mid not in MIDS:
             raise ValueError(f"SeparableConv2d: mid must be one of {MIDS}, got {mid!r}")
         rng = as_rng(rng, "SeparableConv2d")
         m = check_int(depth_multiplier, "depth_multiplier", "SeparableConv2d")
         C = check_int(in_channels, "in_channels", "SeparableConv2d")
-        self.depthwise = DepthwiseConv2d(C, kernel_size, m, stride, padding, dilation, bias=False, rng=rng,
+        self.depthwise = DepthwiseConv2d(C, C * m, kernel_size, stride, padding, dilation, bias=False, rng=rng,
                                          dtype=dtype, gain="linear" if mid is None else "relu")
         if mid == "bn_relu":
             self.mid = Sequential(BatchNorm2d(C * m, dtype=dtype), ReLU())

@@ -53,6 +53,15 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            # as torch: `model.weight = tensor` (or `model.weight -= t` without in-place ops) would otherwise
+            # silently drop the weight from parameters(), so the optimizer stops training it
+            raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to parameter {name!r} "
+                            f"(expected a Parameter or None); update it in place under no_grad "
+                            f"(`{name}.data[...] = ...`) or assign nn.Parameter(...)")
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+            raise TypeError(f"{type(self).__name__}: {name!r} is a Python {type(value).__name__} of Modules, whose "
+                            f"parameters would not be registered; use nn.ModuleList([...]) (or nn.Sequential)")
         if isinstance(value, Parameter):
             home = self._parameters
         elif isinstance(value, Module):
@@ -72,6 +81,23 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         object.__delattr__(self, name)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Register ``module`` under ``name`` (as ``setattr``, for names that are not identifiers, e.g. '0')."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"add_module: name must be a non-empty str without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call ``fn(m)`` on every sub-module, children first, then on self (as torch); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def register_buffer(self, name: str, array: np.ndarray) -> None:
         """Keep ``array`` as state that ``state_dict`` saves but optimizers never see (e.g. running means)."""
@@ -278,3 +304,108 @@ class Sequential(Module):
         if not -len(items) <= index < len(items):
             raise IndexError(f"Sequential: index {index} out of range for {len(items)} modules")
         return items[index][1]
+
+
+def _check_module(where: str, m) -> "Module":
+    if not isinstance(m, Module):
+        raise TypeError(f"{where}: expected a Module, got {type(m).__name__}")
+    return m
+
+
+class ModuleList(Module):
+    """A list of sub-modules, registered as '0', '1', ... (as torch.nn.ModuleList); it has no forward."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def _renumber(self, items: list) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for k, m in enumerate(items):
+            setattr(self, str(k), m)
+
+    def append(self, module: Module) -> "ModuleList":
+        setattr(self, str(len(self._modules)), _check_module("ModuleList.append", module))
+        return self
+
+    def extend(self, modules) -> "ModuleList":
+        for m in list(modules):
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, _check_module("ModuleList.insert", module))
+        self._renumber(items)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"ModuleList: index {index} out of range for {len(items)} modules")
+        return items[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items[index] = _check_module("ModuleList", module)
+        self._renumber(items)
+
+    def __delitem__(self, index) -> None:
+        items = list(self._modules.values())
+        del items[index]
+        self._renumber(items)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward: iterate over it in your Module's forward")
+
+
+class ModuleDict(Module):
+    """A dict of sub-modules keyed by str, in insertion order (as torch.nn.ModuleDict); it has no forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, _check_module("ModuleDict", module))
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def keys(self):
+        return list(self._modules.keys())
+
+    def values(self):
+        return list(self._modules.values())
+
+    def items(self):
+        return list(self._modules.items())
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, m in pairs:
+            self[key] = m
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward: index it in your Module's forward")

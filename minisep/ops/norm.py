@@ -32,9 +32,6 @@ class BatchNorm2d(Function):
         # batch_stats=True: mean/var are x's own batch statistics (so backward differentiates through them)
         inv = (1.0 / np.sqrt(var + eps)).astype(x.dtype)  # (C,)
         mean = np.array(mean, dtype=x.dtype)  # (C,) a copy: running_mean may change in place before backward
-        # y takes the dtype numpy's broadcasting would give (float64 if gamma or beta is, even for float32 x)
-        dt = np.result_type(x.dtype, gamma.dtype, beta.dtype)
-        x = x.astype(dt if dt in FLOAT_DTYPES else np.float64, copy=False)
         # xh is not saved: the kernel recomputes it from x and mean, inv (see minisep/kernels/batchnorm.py)
         ctx.save_for_backward(x, mean, inv, gamma)
         ctx.batch_stats = batch_stats
@@ -45,6 +42,36 @@ class BatchNorm2d(Function):
         x, mean, inv, gamma = ctx.saved
         gx, ggamma, gbeta = bn_backward(gy, x, mean, inv, gamma, ctx.batch_stats)  # (N,C,H,W), (C,), (C,)
         return gx, ggamma, gbeta
+
+
+def _check_args(x, gamma, beta, running_mean, running_var) -> int:
+    """Shapes and dtypes, as torch: x, gamma, beta one float dtype (a float64 gamma does not silently
+    upcast a float32 x: TypeError); running_mean / running_var both None or both (C,) float ndarrays."""
+    for name, v in (("x", x), ("gamma", gamma), ("beta", beta)):
+        if not isinstance(v, (Tensor, np.ndarray)):
+            raise TypeError(f"batch_norm2d: {name} must be a Tensor or an ndarray, got {type(v).__name__}")
+    if gamma.ndim != 1:
+        raise ValueError(f"batch_norm2d: gamma must be 1-D (C,), got shape {tuple(gamma.shape)}")
+    C = gamma.shape[0]
+    if x.ndim != 4 or x.shape[1] != C:
+        raise ValueError(f"batch_norm2d: x must be (N, {C}, H, W) for {C} channels, got shape {tuple(x.shape)}")
+    if tuple(beta.shape) != (C,):
+        raise ValueError(f"batch_norm2d: beta must have shape ({C},) like gamma, got {tuple(beta.shape)}")
+    if x.dtype not in FLOAT_DTYPES or gamma.dtype != x.dtype or beta.dtype != x.dtype:
+        raise TypeError(f"batch_norm2d: x, gamma and beta must share one float dtype (float32 or float64), got "
+                        f"x {x.dtype}, gamma {gamma.dtype}, beta {beta.dtype}; cast the input or the layer "
+                        f"(layer.to(x.dtype)) so nothing is silently upcast")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm2d: pass both running_mean and running_var, or neither")
+    for name, v in (("running_mean", running_mean), ("running_var", running_var)):
+        if v is None:
+            continue
+        if not isinstance(v, np.ndarray) or v.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"batch_norm2d: {name} must be a float ndarray of shape ({C},) (updated in place), "
+                            f"got {type(v).__name__}{' ' + str(v.dtype) if isinstance(v, np.ndarray) else ''}")
+        if v.shape != (C,):
+            raise ValueError(f"batch_norm2d: {name} must have shape ({C},) for {C} channels, got {v.shape}")
+    return C
 
 
 def batch_norm2d(x, gamma, beta, running_mean: np.ndarray | None, running_var: np.ndarray | None,
@@ -58,9 +85,7 @@ def batch_norm2d(x, gamma, beta, running_mean: np.ndarray | None, running_var: n
     momentum=None gives the cumulative average (momentum = 1/num_batches_tracked). Without running
     statistics (None), batch statistics are used in eval too.
     """
-    C = gamma.shape[0]
-    if x.ndim != 4 or x.shape[1] != C:
-        raise ValueError(f"batch_norm2d: x must be (N, {C}, H, W) for {C} channels, got shape {tuple(x.shape)}")
+    C = _check_args(x, gamma, beta, running_mean, running_var)
     use_batch = training or running_mean is None
     if not use_batch:
         return BatchNorm2d.apply(x, gamma, beta, mean=running_mean, var=running_var, eps=eps)
@@ -68,9 +93,7 @@ def batch_norm2d(x, gamma, beta, running_mean: np.ndarray | None, running_var: n
     if M < 2 and training:
         raise ValueError(f"batch_norm2d: training needs more than one value per channel to take a variance, "
                          f"got x of shape {tuple(x.shape)}; use a larger batch or call model.eval()")
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if data.dtype not in FLOAT_DTYPES:
-        data = data.astype(np.float64)  # as numpy's mean/var of an integer array
+    data = x.data if isinstance(x, Tensor) else x
     mean, var = bn_stats(data)  # (C,) each; var biased (divides by M): what normalises the batch
     if training and running_mean is not None:
         if num_batches_tracked is not None:

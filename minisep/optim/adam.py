@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, state_array
 
 
 class Adam(Optimizer):
@@ -44,14 +44,15 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(x), exp_avg_sq=np.zeros_like(x))
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v = state_array(state, "exp_avg", x), state_array(state, "exp_avg_sq", x)
         state["step"] = t = state["step"] + 1
         if weight_decay != 0:
             if self.decoupled:
                 x *= 1 - lr * weight_decay                  # AdamW: shrink x directly
             else:
                 g = g + weight_decay * x                    # Adam: L2 term in the gradient (p.grad untouched)
-        tmp = g - m                                         # m ← m + (1 − beta1)·(g − m), torch's lerp
+        tmp = np.subtract(g, m, out=np.empty_like(m))       # m ← m + (1 − beta1)·(g − m), torch's lerp
+        #                                                     (out=: an ndarray even for a 0-d parameter)
         tmp *= 1 - beta1
         m += tmp
         np.multiply(g, g, out=tmp)                          # v ← beta2·v + (1 − beta2)·g·g

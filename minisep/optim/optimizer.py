@@ -65,6 +65,18 @@ def check_number(opt: str, key: str, value: Any, where: str, *, low: float, low_
     return v
 
 
+def state_array(state: dict[str, Any], key: str, x: np.ndarray) -> np.ndarray | None:
+    """``state[key]`` as an ndarray of x's shape and dtype (or None when absent).
+
+    A 0-d parameter's buffer may come back from a saved state dict as a Python number; an in-place
+    update (``buf *= momentum``) on a number would rebind a local and leave the state stuck.
+    """
+    v = state.get(key)
+    if v is not None and not isinstance(v, np.ndarray):
+        v = state[key] = np.array(v, dtype=x.dtype).reshape(x.shape)
+    return v
+
+
 class Optimizer:
     """Base class. Subclasses define ``_check_group(group, where)`` and ``_update(x, g, state, group)``.
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, state_array
 
 
 class SGD(Optimizer):
@@ -43,11 +43,12 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         if weight_decay != 0:
-            g = g + weight_decay * x                    # a new array: p.grad stays as backward left it
+            g = np.add(g, weight_decay * x, out=np.empty_like(x))  # a new array (p.grad untouched); out=
+            #                                   keeps a 0-d parameter's g an ndarray, not a numpy scalar
         if momentum != 0:
-            buf = state.get("momentum_buffer")
+            buf = state_array(state, "momentum_buffer", x)
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                buf = state["momentum_buffer"] = np.array(g, dtype=x.dtype)  # an ndarray copy, even 0-d
             else:
                 buf *= momentum
                 buf += (1 - dampening) * g
