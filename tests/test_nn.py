@@ -217,7 +217,7 @@ def test_gradients_reach_every_parameter():
     model = nn.Sequential(
         nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
         nn.SeparableConv2d(4, 6, 3, padding=1, mid="bn_relu"), nn.AvgPool2d(2), nn.MaxPool2d(2, stride=1),
-        nn.DepthwiseConv2d(6, 3, depth_multiplier=2, padding=1), nn.PointwiseConv2d(12, 4), nn.Dropout(0.2, rng=1),
+        nn.DepthwiseConv2d(6, 12, 3, padding=1), nn.PointwiseConv2d(12, 4), nn.Dropout(0.2, rng=1),
         nn.Flatten(), nn.Linear(4 * 2 * 2, 3))
     loss = ms.cross_entropy(model(rand(5, 1, 6, 6)), np.array([0, 1, 2, 0, 1]))
     loss.backward()
@@ -230,9 +230,9 @@ def test_init_is_reproducible_from_rng_and_follows_fan_in():
     same = [nn.Conv2d(3, 4, 3, rng=r).weight.data for r in (7, 7, np.random.default_rng(7))]
     assert np.array_equal(same[0], same[1]) and np.array_equal(same[0], same[2])
     assert not np.array_equal(same[0], nn.Conv2d(3, 4, 3, rng=8).weight.data)
-    assert np.array_equal(nn.Linear(3, 2).weight.data, nn.Linear(3, 2).weight.data)  # default seed 0
-    dw = nn.DepthwiseConv2d(4096, 3).weight.data  # fan_in = kh·kw = 9
-    assert abs(dw.std() - np.sqrt(2 / 9)) < 0.01 and not np.any(nn.DepthwiseConv2d(4, 3).bias.data)
+    assert not np.array_equal(nn.Linear(3, 2).weight.data, nn.Linear(3, 2).weight.data)  # own streams
+    dw = nn.DepthwiseConv2d(4096, 4096, 3).weight.data  # fan_in = kh·kw = 9
+    assert abs(dw.std() - np.sqrt(2 / 9)) < 0.01 and not np.any(nn.DepthwiseConv2d(4, kernel_size=3).bias.data)
     keras_dw = nn.SeparableConv2d(4096, 2, 3).depthwise.weight.data  # nothing between: gain 1
     assert abs(keras_dw.std() - np.sqrt(1 / 9)) < 0.01
     with pytest.raises(TypeError, match="rng"):
@@ -243,7 +243,7 @@ def test_bad_constructor_arguments_name_the_argument():
     with pytest.raises(ValueError, match="in_channels"):
         nn.Conv2d(0, 3, 3)
     with pytest.raises(ValueError, match="kernel_size"):
-        nn.DepthwiseConv2d(3, (3, 3, 3))
+        nn.DepthwiseConv2d(3, 3, (3, 3, 3))
     with pytest.raises(ValueError, match="depth_multiplier"):
         nn.SeparableConv2d(3, 4, 3, depth_multiplier=0)
     with pytest.raises(ValueError, match="p must be"):
@@ -268,7 +268,7 @@ def test_repr_shows_tree_shapes_and_param_counts():
     assert "(0): Conv2d(2, 3, kernel_size=(3, 3), padding=1)  weight (3, 2, 3, 3), bias (3,)  params=57" in text
     assert "(head): Linear(3, 4)  weight (4, 3), bias (4,)  params=16" in text
     sep = repr(nn.SeparableConv2d(8, 16, 3, padding=1, mid="bn_relu"))
-    assert "(depthwise): DepthwiseConv2d(8, kernel_size=(3, 3), padding=1, bias=False)  weight (8, 1, 3, 3)  params=72" in sep
+    assert "(depthwise): DepthwiseConv2d(8, 8, kernel_size=(3, 3), padding=1, bias=False)  weight (8, 1, 3, 3)  params=72" in sep
     assert "(pointwise): PointwiseConv2d(8, 16)  weight (16, 8, 1, 1), bias (16,)  params=144" in sep
     assert sep.endswith(")") and f"params={72 + 16 + 144}" in sep.splitlines()[0]
 

@@ -1,4 +1,4 @@
-"""The minisep command line: train, evaluate, summary, compare, gradcheck, bench.
+"""The minisep command line: train, evaluate, summary, compare, plot, gradcheck, bench.
 
 Run `minisep COMMAND --help` for the options of each command. Each verb lives in a module of
 this package with a `register(subparsers)` function; `VERBS` lists them in the order --help shows.
@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, check, compare, run
+from . import bench, check, compare, plot, run, teach
 from .common import UserFacingError
 
-VERBS = (run, compare, check, bench)
+VERBS = (run, compare, plot, check, bench, teach)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minisep", description=__doc__.splitlines()[0])
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="minisep", description=__doc__.splitlines()[0],
+                                     epilog="Run `minisep COMMAND --help` for the options of each command.")
+    parser.add_argument("--version", action="version", version=f"minisep {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for verb in VERBS:
         verb.register(sub)

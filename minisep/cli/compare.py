@@ -14,7 +14,7 @@ def _compare(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compare", help="train standard and separable twins over seeds; mean ± sd and paired 95% CIs")
+    p = sub.add_parser("compare", help="train standard and separable twins over seeds; mean ± sd and paired 95%% CIs")
     add_data_args(p)
     p.add_argument("--models", default="standard,separable",
                    help=f"comma-separated subset of {','.join(MODELS)}; the first is the reference")

@@ -70,6 +70,24 @@ class DataLoader:
                 idx = order[lo:hi]
                 yield self.x[idx], self.y[idx]
 
+    def get_state(self) -> dict | None:
+        """The batch-order generator's state (a JSON-able dict), or None without shuffling.
+
+        Taken between epochs, it fixes every later epoch's order: ``set_state`` resumes a run."""
+        return None if self.rng is None else self.rng.bit_generator.state
+
+    def set_state(self, state: dict | None) -> None:
+        """Restore what ``get_state`` returned (a ValueError if it does not fit this loader)."""
+        if self.rng is None or state is None:
+            if (self.rng is None) != (state is None):
+                raise ValueError(f"state: a loader {'without' if self.rng is None else 'with'} shuffling "
+                                 f"cannot take state {state!r}")
+            return
+        try:
+            self.rng.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"state: not a {type(self.rng.bit_generator).__name__} state ({e})") from None
+
     def __repr__(self) -> str:
         return (f"DataLoader(N={len(self.x)}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")

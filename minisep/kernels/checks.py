@@ -25,6 +25,14 @@ def array4d(a, name: str, op: str, layout: str = "(N, C, H, W)") -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def all_finite(*arrays: np.ndarray) -> bool:
+    """True when no entry is NaN or ±inf (about 0.1 ms per million values). The canvas kernels multiply
+    padding and stride-gap zeros by every value, and 0·inf = NaN would spread a non-finite value to
+    entries that never touch it; a kernel given a non-finite input therefore runs its loop twin,
+    which sums only the real terms of the formula (as PyTorch does)."""
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
 def same_dtype(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str, op: str) -> None:
     if a.dtype != b.dtype:
         raise TypeError(f"{op}: {a_name} and {b_name} must have the same dtype, "

@@ -13,6 +13,7 @@ are the C·kh·kw pairs (plane c, shift i·dh·Wc + j·dw) of the padded canvas.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from . import checks, core, dense
 from .geometry import ConvGeometry
@@ -26,6 +27,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     checks.same_dtype(x, "x", w, "w", op)
     checks.channels(x.shape[1], w, op, f"x (shape {x.shape})")
     checks.geometry(g, op, x.shape[2:], w.shape[2:])
+    if not checks.all_finite(w):  # an inf tap times the canvas' padding zeros would give NaN
+        return conv2d_forward_loops(x, w, g)
     N, C = x.shape[:2]
     O, (kh, kw), (sh, sw), (P, Q) = w.shape[0], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
@@ -49,6 +52,8 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
     checks.same_dtype(gy, "gy", w, "w", op)
     checks.geometry(g, op, kernel_hw=w.shape[2:])
     checks.grad_shape(gy, (gy.shape[0], w.shape[0]) + g.out_hw, op)
+    if not checks.all_finite(w):  # an inf tap times the stride-gap zeros of gy's grid would give NaN
+        return conv2d_backward_input_loops(gy, w, g)
     N, (O, C, kh, kw) = gy.shape[0], w.shape
     (H, W), (sh, sw), (P, Q) = g.in_hw, g.stride, g.out_hw
     cv = core.canvas(g)
@@ -72,6 +77,8 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np
     checks.geometry(g, op, x.shape[2:])
     N, C = x.shape[:2]
     checks.grad_shape(gy, (N, gy.shape[1]) + g.out_hw, op)
+    if not checks.all_finite(x, gy):  # NaN/inf times padding or stride-gap zeros would give NaN
+        return conv2d_backward_weight_loops(x, gy, g)
     O, (kh, kw), (sh, sw), (P, Q) = gy.shape[1], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
@@ -79,6 +86,66 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np
         # per sample: x[n] on its canvas, gy[n] on the output grid u = p·sh·Wc + q·sw; one dot product per (o, c, tap)
         gw = dense.wgrad_dense(x, gy, lead, cv.Wc, A, B, cv.Lx, cv.taps, sh * cv.Wc, sw, core.wgrad_chunks(N))
     return gw.reshape(O, C, kh, kw)  # (O, C·T) -> (O, C, kh, kw)
+
+
+# ---- loop twins: the formulas verbatim, jitted; only real terms (padding is skipped, not multiplied) ----
+# In these loops (row, col) is the formula's input position (h, w): w is the weight.
+
+@njit(cache=True, nogil=True)
+def conv2d_forward_loops(x, w, geo):
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, C, O = x.shape[0], x.shape[1], w.shape[0]
+    y = np.zeros((N, O, P, Q), x.dtype)
+    for n in range(N):
+        for o in range(O):
+            for c in range(C):
+                for p in range(P):
+                    for q in range(Q):
+                        for i in range(kh):
+                            for j in range(kw):
+                                row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                                if 0 <= row < H and 0 <= col < W:
+                                    y[n, o, p, q] += w[o, c, i, j] * x[n, c, row, col]
+    return y
+
+
+@njit(cache=True, nogil=True)
+def conv2d_backward_input_loops(gy, w, geo):
+    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, O, C = gy.shape[0], w.shape[0], w.shape[1]
+    gx = np.zeros((N, C, H, W), gy.dtype)
+    for n in range(N):
+        for o in range(O):
+            for c in range(C):
+                for p in range(P):
+                    for q in range(Q):
+                        for i in range(kh):
+                            for j in range(kw):
+                                row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                                if 0 <= row < H and 0 <= col < W:
+                                    gx[n, c, row, col] += w[o, c, i, j] * gy[n, o, p, q]
+    return gx
+
+
+@njit(cache=True, nogil=True)
+def conv2d_backward_weight_loops(x, gy, geo):
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, C, O = x.shape[0], x.shape[1], gy.shape[1]
+    gw = np.zeros((O, C, kh, kw), x.dtype)
+    for n in range(N):
+        for o in range(O):
+            for c in range(C):
+                for p in range(P):
+                    for q in range(Q):
+                        for i in range(kh):
+                            for j in range(kw):
+                                row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                                if 0 <= row < H and 0 <= col < W:
+                                    gw[o, c, i, j] += gy[n, o, p, q] * x[n, c, row, col]
+    return gw
 
 
 # ---- references: np.pad + sliding windows + einsum, not jitted ------------------------------------

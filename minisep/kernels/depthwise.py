@@ -13,6 +13,7 @@ flipped in i and j and the m filters of a channel summed: the same kernel as the
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from . import checks, core, grouped
 from .geometry import ConvGeometry
@@ -42,6 +43,8 @@ def _grad_inputs(op, gy, w, g, in_channels):
 def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]   -> (N, C·m, P, Q)"""
     x, w, m = _inputs("depthwise_forward", x, w, g)
+    if not checks.all_finite(w):  # an inf tap times the canvas' padding zeros would give NaN
+        return depthwise_forward_loops(x, w, g)
     N, C = x.shape[:2]
     (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
@@ -63,6 +66,8 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
     in_channels = x.shape[1] when m > 1; None means m = 1.                        -> (N, C, H, W)
     """
     gy, w, C, m = _grad_inputs("depthwise_backward_input", gy, w, g, in_channels)
+    if not checks.all_finite(w):  # an inf tap times the stride-gap zeros of gy's grid would give NaN
+        return depthwise_backward_input_loops(gy, w, g, C)
     N = gy.shape[0]
     (H, W), (kh, kw), (sh, sw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
@@ -93,6 +98,8 @@ def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) ->
                          f"got gy shape {gy.shape}")
     checks.grad_shape(gy, (N, gy.shape[1]) + g.out_hw, op)
     m = gy.shape[1] // C
+    if not checks.all_finite(x, gy):  # NaN/inf times padding or stride-gap zeros would give NaN
+        return depthwise_backward_weight_loops(x, gy, g)
     (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box
@@ -101,6 +108,69 @@ def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) ->
         gw = grouped.grouped_wgrad(x, gy, lead, A, B, cv.Wc, cv.Lx, cv.taps, sh, sw,
                                    core.wgrad_chunks(N))  # (C·m, T): sums over n and (p, q)
     return gw.reshape(C * m, 1, kh, kw)
+
+
+# ---- loop twins: the formulas verbatim, jitted; only real terms (padding is skipped, not multiplied) ----
+# In these loops (row, col) is the formula's input position (h, w): w is the weight.
+
+@njit(cache=True, nogil=True)
+def depthwise_forward_loops(x, w, geo):
+    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, C, O = x.shape[0], x.shape[1], w.shape[0]
+    m = O // C
+    y = np.zeros((N, O, P, Q), x.dtype)
+    for n in range(N):
+        for o in range(O):  # o = c·m + k
+            c = o // m
+            for p in range(P):
+                for q in range(Q):
+                    for i in range(kh):
+                        for j in range(kw):
+                            row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                            if 0 <= row < H and 0 <= col < W:
+                                y[n, o, p, q] += w[o, 0, i, j] * x[n, c, row, col]
+    return y
+
+
+@njit(cache=True, nogil=True)
+def depthwise_backward_input_loops(gy, w, geo, in_channels):
+    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]"""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, O = gy.shape[0], gy.shape[1]
+    m = O // in_channels
+    gx = np.zeros((N, in_channels, H, W), gy.dtype)
+    for n in range(N):
+        for o in range(O):  # o = c·m + k
+            c = o // m
+            for p in range(P):
+                for q in range(Q):
+                    for i in range(kh):
+                        for j in range(kw):
+                            row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                            if 0 <= row < H and 0 <= col < W:
+                                gx[n, c, row, col] += w[o, 0, i, j] * gy[n, o, p, q]
+    return gx
+
+
+@njit(cache=True, nogil=True)
+def depthwise_backward_weight_loops(x, gy, geo):
+    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, C, O = x.shape[0], x.shape[1], gy.shape[1]
+    m = O // C
+    gw = np.zeros((O, 1, kh, kw), x.dtype)
+    for n in range(N):
+        for o in range(O):  # o = c·m + k
+            c = o // m
+            for p in range(P):
+                for q in range(Q):
+                    for i in range(kh):
+                        for j in range(kw):
+                            row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                            if 0 <= row < H and 0 <= col < W:
+                                gw[o, 0, i, j] += gy[n, o, p, q] * x[n, c, row, col]
+    return gw
 
 
 # ---- references: np.pad + sliding windows + einsum, not jitted ------------------------------------

@@ -13,6 +13,7 @@ need scipy, and numpy's threaded BLAS competes for the cores with numba's thread
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from . import checks, core, dense
 
@@ -82,6 +83,55 @@ def _weight(w, op):
     if w.shape[2:] != (1, 1):
         raise ValueError(f"{op}: w must have shape (O, C, 1, 1), got shape {w.shape}")
     return w
+
+
+# ---- loop twins: the formulas verbatim, jitted ---------------------------------------------------
+# No padding and no stride: the fast kernels read only real terms, so no non-finite fallback is needed.
+# In these loops (row, col) is the formula's pixel (h, w): w is the weight.
+
+@njit(cache=True, nogil=True)
+def pointwise_forward_loops(x, w):
+    """y[n, o, h, w] = Σ_c w[o, c, 0, 0] · x[n, c, h, w]"""
+    N, C, H, W = x.shape
+    O = w.shape[0]
+    y = np.zeros((N, O, H, W), x.dtype)
+    for n in range(N):
+        for o in range(O):
+            for c in range(C):
+                for row in range(H):
+                    for col in range(W):
+                        y[n, o, row, col] += w[o, c, 0, 0] * x[n, c, row, col]
+    return y
+
+
+@njit(cache=True, nogil=True)
+def pointwise_backward_input_loops(gy, w):
+    """gx[n, c, h, w] = Σ_o w[o, c, 0, 0] · gy[n, o, h, w]"""
+    N, O, H, W = gy.shape
+    C = w.shape[1]
+    gx = np.zeros((N, C, H, W), gy.dtype)
+    for n in range(N):
+        for o in range(O):
+            for c in range(C):
+                for row in range(H):
+                    for col in range(W):
+                        gx[n, c, row, col] += w[o, c, 0, 0] * gy[n, o, row, col]
+    return gx
+
+
+@njit(cache=True, nogil=True)
+def pointwise_backward_weight_loops(x, gy):
+    """gw[o, c, 0, 0] = Σ_{n,h,w} gy[n, o, h, w] · x[n, c, h, w]"""
+    N, C, H, W = x.shape
+    O = gy.shape[1]
+    gw = np.zeros((O, C, 1, 1), x.dtype)
+    for n in range(N):
+        for o in range(O):
+            for c in range(C):
+                for row in range(H):
+                    for col in range(W):
+                        gw[o, c, 0, 0] += gy[n, o, row, col] * x[n, c, row, col]
+    return gw
 
 
 # ---- references: einsum, not jitted ---------------------------------------------------------------

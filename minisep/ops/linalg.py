@@ -11,7 +11,8 @@ class MatMul(Function):
     """y = a @ b, i.e. y[..., r, t] = Σ_s a[..., r, s]·b[..., s, t].
 
     ga = gy @ bᵀ  (summed over broadcast batch axes),   gb = aᵀ @ gy.
-    A 1-D a is treated as a row (1, S) and a 1-D b as a column (S, 1), then squeezed back.
+    A 1-D a is treated as a row (1, S) and a 1-D b as a column (S, 1), then squeezed back;
+    two 1-D operands give the dot product y = Σ_s a[s]·b[s], with ga = gy·b and gb = gy·a.
     """
 
     @staticmethod
@@ -33,6 +34,8 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx: Context, gy):
         a, b = ctx.saved
+        if a.ndim == 1 and b.ndim == 1:                 # dot product: gy is 0-d
+            return (gy * b if ctx.needs_input_grad[0] else None), (gy * a if ctx.needs_input_grad[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a          # (S,) -> (1, S)
         b2 = b[:, None] if b.ndim == 1 else b          # (S,) -> (S, 1)
         g2 = gy

@@ -87,3 +87,47 @@ class Max(Function):
         mask = (a == y_k).astype(a.dtype)
         ties = mask.sum(axis=ctx.axes, keepdims=True)
         return (g_k * mask / ties,)
+
+
+class Min(Function):
+    """y = min_axis a.   ga = gy · [a == y] / (number of ties), so tied minima share the gradient."""
+
+    @staticmethod
+    def forward(ctx: Context, a, *, axis=None, keepdims=False):
+        axes = normalize_axis("min", axis, a.ndim)
+        if a.size == 0:
+            raise ValueError(f"min: cannot reduce an empty tensor of shape {a.shape}")
+        y = np.asarray(a.min(axis=axes, keepdims=keepdims))
+        ctx.save_for_backward(a, y)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return y
+
+    backward = staticmethod(Max.backward)  # the same rule: the gradient goes to the entries equal to y
+
+
+class Var(Function):
+    """y = Σ_axis (a - ā)² / (K - correction), ā the mean over the K reduced elements.
+
+    ga = gy · 2·(a - ā) / (K - correction)   (the ā term sums to zero over the axes).
+    correction = 1 (the unbiased estimate) is torch's default; K - correction <= 0 gives inf/NaN, as torch.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a, *, axis=None, keepdims=False, correction=1):
+        axes = normalize_axis("var", axis, a.ndim)
+        if isinstance(correction, bool) or not isinstance(correction, (int, float, np.integer, np.floating)) or correction < 0:
+            raise TypeError(f"var: correction must be a number >= 0, got {correction!r}")
+        count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+        d = a - a.mean(axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.asarray((d * d).sum(axis=axes, keepdims=keepdims) / max(count - correction, 0), dtype=a.dtype)
+        ctx.save_for_backward(d)
+        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, max(count - correction, 0)
+        return y
+
+    @staticmethod
+    def backward(ctx: Context, gy):
+        (d,) = ctx.saved
+        g = expand_reduced(gy, d.shape, ctx.axes, ctx.keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ((g * 2 * d / ctx.denom).astype(d.dtype, copy=False),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Context, Function
+from ..tensor import Tensor, _dim  # Tensor exists already when tensor.py imports the ops
 
 
 class Reshape(Function):
@@ -24,14 +25,49 @@ class Reshape(Function):
         return (gy.reshape(ctx.in_shape),)
 
 
-def flatten(x, start_dim: int = 0):
-    """Merge dims start_dim..end into one: (N,C,H,W), start_dim=1 -> (N, C·H·W)."""
-    start = start_dim % max(x.ndim, 1)
-    return Reshape.apply(x, shape=tuple(x.shape[:start]) + (-1,))
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """Merge dims start_dim..end_dim (inclusive) into one: (N,C,H,W), start_dim=1 -> (N, C·H·W).
+
+    An out-of-range dim is an IndexError naming it (it never wraps round to the batch axis).
+    """
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(1,))
+    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (input has {x.ndim} dims)")
+    merged = int(np.prod(x.shape[start:end + 1]))
+    return Reshape.apply(x, shape=tuple(x.shape[:start]) + (merged,) + tuple(x.shape[end + 1:]))
+
+
+def unsqueeze(x, dim: int):
+    """A new axis of size 1 at ``dim`` (in [-ndim-1, ndim], as torch)."""
+    d = _dim(dim, x.ndim + 1, "unsqueeze")
+    return Reshape.apply(x, shape=tuple(x.shape[:d]) + (1,) + tuple(x.shape[d:]))
+
+
+def squeeze(x, dim=None):
+    """Drop size-1 axes: all of them, or only ``dim`` (left alone when its size is not 1, as torch)."""
+    if dim is None:
+        keep = [n for n in x.shape if n != 1]
+    else:
+        d = _dim(dim, x.ndim, "squeeze")
+        keep = [n for k, n in enumerate(x.shape) if k != d or n != 1]
+    return Reshape.apply(x, shape=tuple(keep))
+
+
+def transpose(x, dim0: int, dim1: int):
+    """torch's ``transpose(dim0, dim1)``: swap two dims (not numpy's permutation; that is ``permute``)."""
+    axes = list(range(x.ndim))
+    d0, d1 = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return Transpose.apply(x, axes=tuple(axes))
 
 
 class Transpose(Function):
     """y = a with axes permuted: y.shape[k] = a.shape[axes[k]] (axes None reverses them).
+
+    ``Tensor.permute(*dims)`` and ``.T`` (all dims reversed; torch's ``.T`` on 2-D) call it directly,
+    ``Tensor.transpose(d0, d1)`` and ``.mT`` through ``transpose`` (torch's meaning: swap two dims).
 
     ga = gy permuted by the inverse permutation argsort(axes).
     """
@@ -58,7 +94,7 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Context, a, *, index):
-        index = _unwrap_index(index)
+        index = unwrap_index(index)
         try:
             y = a[index]
         except IndexError as e:
@@ -73,12 +109,10 @@ class GetItem(Function):
         return (ga,)
 
 
-def _unwrap_index(index):
+def unwrap_index(index):
     """Tensors used as indices become their arrays."""
-    from ..tensor import Tensor
-
     if isinstance(index, tuple):
-        return tuple(_unwrap_index(k) for k in index)
+        return tuple(unwrap_index(k) for k in index)
     return index.data if isinstance(index, Tensor) else index
 
 
@@ -138,12 +172,20 @@ class Stack(Function):
         return tuple(np.moveaxis(gy, ctx.axis, 0))
 
 
-def concatenate(tensors, axis: int = 0):
-    return Concatenate.apply(*tensors, axis=axis)
+def concatenate(tensors, axis: int = 0, *, dim=None):
+    """Join along ``axis`` (torch's ``dim=`` accepted too)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"concatenate: tensors must be a list or tuple of tensors, got {type(tensors).__name__}")
+    return Concatenate.apply(*tensors, axis=axis if dim is None else dim)
 
 
-def stack(tensors, axis: int = 0):
-    return Stack.apply(*tensors, axis=axis)
+def cat(tensors, dim: int = 0):
+    """torch's name for ``concatenate``."""
+    return concatenate(tensors, dim)
+
+
+def stack(tensors, axis: int = 0, *, dim=None):
+    return Stack.apply(*tensors, axis=axis if dim is None else dim)
 
 
 def pad(x, pad_width, value: float = 0.0):
