@@ -155,3 +155,11 @@ def test_matmul_1d_and_pow_corner_gradients():
     np.testing.assert_array_equal(x.grad, tx.grad.numpy()); np.testing.assert_array_equal(e.grad, te.grad.numpy())
     z = ms.tensor([0.0], requires_grad=True); (z ** 0).sum().backward()
     assert z.grad[0] == 0
+
+
+def test_functional_flatten_validates_its_dims():
+    import minisep.nn.functional as F
+    x = ms.tensor(np.zeros((2, 3, 4, 5), np.float32))
+    assert F.flatten(x).shape == (2, 60)
+    with pytest.raises(IndexError):
+        F.flatten(x, 4)  # would have merged the batch axis

@@ -177,9 +177,11 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     return as_tensor(x).log_softmax(axis=axis)
 
 
-def flatten(x, start_dim: int = 1) -> Tensor:
-    """(N,C,H,W) -> (N, C·H·W) by default (keeps the batch axis, unlike Tensor.flatten)."""
-    return _shape_ops.flatten(as_tensor(x), start_dim)
+def flatten(x, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """(N,C,H,W) -> (N, C·H·W) by default (keeps the batch axis, unlike Tensor.flatten, as torch).
+
+    An out-of-range dim is an IndexError naming it: F.flatten(x, 4) on 4-D x never merges the batch axis."""
+    return _shape_ops.flatten(as_tensor(x), start_dim, end_dim)
 
 
 def linear(x, w, b=None) -> Tensor:
