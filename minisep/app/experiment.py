@@ -297,6 +297,8 @@ def run_compare(args, log=print) -> dict:
     weights); summarise mean ± sd per model and the paired difference to the first (reference) model."""
     from ..experiments import stats
     from ..experiments.runner import warm_up
+    from ..cli.common import validate_train_args
+    validate_train_args(args)  # every option checked before any data is loaded or model trained
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in models.MODEL_NAMES]

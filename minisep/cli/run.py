@@ -15,6 +15,7 @@ def _train(args) -> int:
     validate_train_args(args)
     if args.resume and args.out is None:
         args.out = args.resume  # keep saving where the run was saved
+    check_output_path(args.out, "--out")  # a folder given as --out: refused before '.npz' is added
     if args.out is not None and not str(args.out).endswith(".npz"):
         args.out = str(args.out) + ".npz"  # the name save_checkpoint writes, checked before training
     check_output_path(args.out, "--out")
