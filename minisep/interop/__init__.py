@@ -1,1 +1,7 @@
-"""Moving weights and models between minisep and other frameworks (torch)."""
+"""Moving models and weights between minisep and other frameworks.
+
+    minisep.interop.torch   to_torch, torch_twin, copy_state_to_torch, from_torch (PyTorch, both ways)
+    minisep.interop.keras   the Keras 3 argument mapping, to_keras_weights / from_keras_weights
+
+None of them imports torch or keras at import time: both stay optional.
+"""
