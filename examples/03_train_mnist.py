@@ -15,6 +15,7 @@ Writes training_curves.png (in --out-dir) when matplotlib is installed.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from pathlib import Path
 
@@ -38,16 +39,25 @@ def on_disk(name: str, data_dir) -> dict:
     return {split: find_split_files(name, split, data_dir) for split in ("train", "test")}
 
 
+def shown(path) -> str:
+    """``path`` as a user would type it: relative to the working directory when possible (no machine paths)."""
+    path = Path(path).resolve()
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path.name
+
+
 def choose_dataset(data_dir) -> tuple[str, str]:
     """(dataset, why): MNIST if both splits are on disk, else Fashion-MNIST, else the embedded digits."""
     reasons = []
     for name in ("mnist", "fashion-mnist"):
         found = on_disk(name, data_dir)
         if all(found.values()):
-            where = Path(found["train"][0]).parent
+            where = shown(Path(found["train"][0]).parent)
             reasons.append(f"{TITLES[name]} found in {where}")
             return name, "; ".join(reasons)
-        have = [f"the {split} split in {Path(paths[0]).parent}" for split, paths in found.items() if paths]
+        have = [f"the {split} split in {shown(Path(paths[0]).parent)}" for split, paths in found.items() if paths]
         missing = [split for split, paths in found.items() if paths is None]
         reasons.append(f"{TITLES[name]}: no {' or '.join(missing)} split on disk"
                        + (f" (only {', '.join(have)}), so it cannot be trained here" if have else ""))

@@ -10,13 +10,7 @@ from minisep import Tensor
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
-TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-11)}
-
-
-def keras_same(size, k, s, d):
-    out = -(-size // s)
-    total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
-    return total // 2, total - total // 2
+from test_conv_ops_torch import TOL, keras_same  # the torch-side 'same' pads, written once for the conv tests
 
 
 CONFIGS = {  # x shape, w shape, groups, stride, padding (pt, pb, pl, pr) or 'same', dilation

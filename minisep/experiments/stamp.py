@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..bench.timing import cpu_model  # one place reads the CPU model
+
 
 def _git_commit() -> str:
     root = Path(__file__).resolve().parents[2]
@@ -25,16 +27,6 @@ def _git_commit() -> str:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def stamp(command: list[str] | None = None, wall_seconds: float | None = None) -> dict:
     import numba
     import numpy
@@ -44,7 +36,7 @@ def stamp(command: list[str] | None = None, wall_seconds: float | None = None) -
     argv = command if command is not None else [Path(sys.argv[0]).name] + sys.argv[1:]
     return {"commit": _git_commit(), "minisep": getattr(minisep, "__version__", "unknown"),
             "python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
-            "cpu": _cpu_model(), "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "cpu": cpu_model(), "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "command": " ".join(shlex.quote(a) for a in argv),
             "wall_seconds": None if wall_seconds is None else round(float(wall_seconds), 1)}
 

@@ -95,7 +95,8 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Context, a, b):
         broadcast_shape("pow", a, b)
-        y = np.power(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0**-1 = inf, (-1)**0.5 = nan: as torch, silently
+            y = np.power(a, b)
         ctx.save_for_backward(a, b, y)
         return y
 

@@ -66,18 +66,23 @@ class Mean(Function):
         return (np.broadcast_to(g, ctx.in_shape).astype(gy.dtype),)
 
 
+def _extremum(ctx: Context, a, name: str, axis, keepdims):
+    """Max/Min's shared forward: y = a.max or a.min over ``axis``; saves (a, y) for the tie rule."""
+    axes = normalize_axis(name, axis, a.ndim)
+    if a.size == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {a.shape}")
+    y = np.asarray(getattr(a, name)(axis=axes, keepdims=keepdims))
+    ctx.save_for_backward(a, y)
+    ctx.axes, ctx.keepdims = axes, keepdims
+    return y
+
+
 class Max(Function):
     """y = max_axis a.   ga = gy · [a == y] / (number of ties), so tied maxima share the gradient."""
 
     @staticmethod
     def forward(ctx: Context, a, *, axis=None, keepdims=False):
-        axes = normalize_axis("max", axis, a.ndim)
-        if a.size == 0:
-            raise ValueError(f"max: cannot reduce an empty tensor of shape {a.shape}")
-        y = np.asarray(a.max(axis=axes, keepdims=keepdims))
-        ctx.save_for_backward(a, y)
-        ctx.axes, ctx.keepdims = axes, keepdims
-        return y
+        return _extremum(ctx, a, "max", axis, keepdims)
 
     @staticmethod
     def backward(ctx: Context, gy):
@@ -94,13 +99,7 @@ class Min(Function):
 
     @staticmethod
     def forward(ctx: Context, a, *, axis=None, keepdims=False):
-        axes = normalize_axis("min", axis, a.ndim)
-        if a.size == 0:
-            raise ValueError(f"min: cannot reduce an empty tensor of shape {a.shape}")
-        y = np.asarray(a.min(axis=axes, keepdims=keepdims))
-        ctx.save_for_backward(a, y)
-        ctx.axes, ctx.keepdims = axes, keepdims
-        return y
+        return _extremum(ctx, a, "min", axis, keepdims)
 
     backward = staticmethod(Max.backward)  # the same rule: the gradient goes to the entries equal to y
 
