@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from . import checks, core, dense
-from .geometry import ConvGeometry
+from .geometry import ConvGeometry, zero_padded
 from .windows import fold, windows
 
 
@@ -27,8 +27,11 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     checks.same_dtype(x, "x", w, "w", op)
     checks.channels(x.shape[1], w, op, f"x (shape {x.shape})")
     checks.geometry(g, op, x.shape[2:], w.shape[2:])
-    if not checks.all_finite(w):  # an inf tap times the canvas' padding zeros would give NaN
-        return conv2d_forward_loops(x, w, g)
+    if not checks.all_finite(w):
+        # torch's meaning: y = Σ w·xp over the zero-padded xp, so an inf tap over padding gives
+        # 0·inf = NaN there; the loop twin on the written-out padding says exactly that
+        xp, gp = zero_padded(x, g)
+        return conv2d_forward_loops(xp, w, gp)
     N, C = x.shape[:2]
     O, (kh, kw), (sh, sw), (P, Q) = w.shape[0], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
@@ -52,7 +55,8 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
     checks.same_dtype(gy, "gy", w, "w", op)
     checks.geometry(g, op, kernel_hw=w.shape[2:])
     checks.grad_shape(gy, (gy.shape[0], w.shape[0]) + g.out_hw, op)
-    if not checks.all_finite(w):  # an inf tap times the stride-gap zeros of gy's grid would give NaN
+    if not checks.all_finite(w):  # an inf tap times the stride-gap zeros of gy's grid would give NaN;
+        # the loops sum only real terms, as torch's transposed conv does
         return conv2d_backward_input_loops(gy, w, g)
     N, (O, C, kh, kw) = gy.shape[0], w.shape
     (H, W), (sh, sw), (P, Q) = g.in_hw, g.stride, g.out_hw
@@ -77,8 +81,11 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np
     checks.geometry(g, op, x.shape[2:])
     N, C = x.shape[:2]
     checks.grad_shape(gy, (N, gy.shape[1]) + g.out_hw, op)
-    if not checks.all_finite(x, gy):  # NaN/inf times padding or stride-gap zeros would give NaN
-        return conv2d_backward_weight_loops(x, gy, g)
+    if not checks.all_finite(x, gy):
+        # only pixels some output reads, padding zeros included (0·NaN = NaN, as torch); the fast
+        # kernel would also multiply canvas zeros that no formula term has
+        xp, gp = zero_padded(x, g)
+        return conv2d_backward_weight_loops(xp, gy, gp)
     O, (kh, kw), (sh, sw), (P, Q) = gy.shape[1], g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box

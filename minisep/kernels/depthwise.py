@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from . import checks, core, grouped
-from .geometry import ConvGeometry
+from .geometry import ConvGeometry, zero_padded
 from .windows import fold, windows
 
 
@@ -43,8 +43,11 @@ def _grad_inputs(op, gy, w, g, in_channels):
 def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]   -> (N, C·m, P, Q)"""
     x, w, m = _inputs("depthwise_forward", x, w, g)
-    if not checks.all_finite(w):  # an inf tap times the canvas' padding zeros would give NaN
-        return depthwise_forward_loops(x, w, g)
+    if not checks.all_finite(w):
+        # torch's meaning: y = Σ w·xp over the zero-padded xp, so an inf tap over padding gives
+        # 0·inf = NaN there; the loop twin on the written-out padding says exactly that
+        xp, gp = zero_padded(x, g)
+        return depthwise_forward_loops(xp, w, gp)
     N, C = x.shape[:2]
     (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
@@ -66,7 +69,8 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
     in_channels = x.shape[1] when m > 1; None means m = 1.                        -> (N, C, H, W)
     """
     gy, w, C, m = _grad_inputs("depthwise_backward_input", gy, w, g, in_channels)
-    if not checks.all_finite(w):  # an inf tap times the stride-gap zeros of gy's grid would give NaN
+    if not checks.all_finite(w):  # an inf tap times the stride-gap zeros of gy's grid would give NaN;
+        # the loops sum only real terms, as torch's transposed conv does
         return depthwise_backward_input_loops(gy, w, g, C)
     N = gy.shape[0]
     (H, W), (kh, kw), (sh, sw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.out_hw
@@ -98,8 +102,11 @@ def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) ->
                          f"got gy shape {gy.shape}")
     checks.grad_shape(gy, (N, gy.shape[1]) + g.out_hw, op)
     m = gy.shape[1] // C
-    if not checks.all_finite(x, gy):  # NaN/inf times padding or stride-gap zeros would give NaN
-        return depthwise_backward_weight_loops(x, gy, g)
+    if not checks.all_finite(x, gy):
+        # only pixels some output reads, padding zeros included (0·NaN = NaN, as torch); the fast
+        # kernel would also multiply canvas zeros that no formula term has
+        xp, gp = zero_padded(x, g)
+        return depthwise_backward_weight_loops(xp, gy, gp)
     (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
     cv = core.canvas(g)
     lead, A, B = cv.x_box

@@ -131,3 +131,16 @@ def pool_geometry(op: str, in_hw, kernel_size, stride=None, padding=0) -> ConvGe
         raise ValueError(f"{op}: padding must be at most half the kernel size {(kh, kw)}, "
                          f"i.e. <= {(kh // 2, kw // 2)}, got (pt, pb, pl, pr)={g.padding}")
     return g
+
+
+def zero_padded(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, ConvGeometry]:
+    """(xp, gp): x with its zero padding written out, and the same geometry with padding 0.
+
+    The weight gradient's loop twin on (xp, gp) sums gy·xp over every padded position, zeros
+    included, as torch does (so a NaN in gy meets the padding: 0·NaN = NaN), and still never
+    touches a pixel that no output reads.
+    """
+    pt, pb, pl, pr = g.padding
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N,C,H,W) -> (N,C,H+pt+pb,W+pl+pr)
+    H, W = g.in_hw
+    return xp, g._replace(in_hw=(H + pt + pb, W + pl + pr), padding=(0, 0, 0, 0))
