@@ -18,6 +18,7 @@ if "numpy" not in _sys.modules:
 # minisep's kernels run on threads of their own (minisep/kernels/threads.py), not on numba's OpenMP
 # pool, so nothing here changes how OpenMP threads wait (that would also slow torch in the process).
 
+from . import _numba_cache  # noqa: F401  (before any kernel module: numba picks its cache folder at import)
 from . import nn, ops, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import arange, from_numpy, full, ones, ones_like, rand, randn, zeros, zeros_like

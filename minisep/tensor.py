@@ -225,6 +225,12 @@ class Tensor:
     def __ge__(self, other): return _compare(np.greater_equal, self, other)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
+    # % and // (torch's remainder / floor_divide): values only; minisep gives them no gradient
+    def __mod__(self, other): return _no_grad_binary(np.remainder, self, other, "%")
+    def __rmod__(self, other): return _no_grad_binary(np.remainder, other, self, "%")
+    def __floordiv__(self, other): return _no_grad_binary(np.floor_divide, self, other, "//")
+    def __rfloordiv__(self, other): return _no_grad_binary(np.floor_divide, other, self, "//")
+
     # in place: see the class docstring for the rules
     def __iadd__(self, other): return _inplace(self, np.add, other, "+=")
     def __isub__(self, other): return _inplace(self, np.subtract, other, "-=")
@@ -376,6 +382,22 @@ def _compare(fn, t: Tensor, other):
     a, b = promote_pair(t, other, fn.__name__)
     ops.elementwise.broadcast_shape(fn.__name__, a.data, b.data)
     return Tensor(fn(a.data, b.data), _copy=False)
+
+
+def _no_grad_binary(fn, a, b, op: str):
+    """``fn`` on the values, outside the graph. An operand that needs a gradient is an error rather
+    than a silent detach (torch differentiates ``%`` as 1 w.r.t. a; minisep does not implement it)."""
+    t = a if isinstance(a, Tensor) else b
+    other = b if t is a else a
+    if other is None or not isinstance(other, (Tensor, np.ndarray, np.generic, numbers.Number, list, tuple)):
+        return NotImplemented
+    if autograd.is_grad_enabled() and any(isinstance(v, Tensor) and v.requires_grad for v in (a, b)):
+        raise TypeError(f"{op}: minisep has no gradient for {op}; use it on .detach()ed values or under no_grad")
+    x, y = promote_pair(t, other, fn.__name__)
+    if t is b:
+        x, y = y, x
+    ops.elementwise.broadcast_shape(fn.__name__, x.data, y.data)
+    return Tensor(fn(x.data, y.data), _copy=False)
 
 
 def _inplace(t: Tensor, fn, other, op: str, index=None) -> Tensor:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minisep.optim import SGD, Adam, AdamW, CosineLR, StepLR, flatten_state_dict, unflatten_state_dict
+from minisep.optim import SGD, Adadelta, Adam, AdamW, CosineLR, StepLR, flatten_state_dict, unflatten_state_dict
 
 
 class P:
@@ -91,6 +91,8 @@ CONFIGS = [
     (Adam, "Adam", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
     (AdamW, "AdamW", dict(lr=0.02)),
     (AdamW, "AdamW", dict(lr=0.02, betas=(0.5, 0.9), weight_decay=0.3)),
+    (Adadelta, "Adadelta", dict()),
+    (Adadelta, "Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1)),
 ]
 
 

@@ -112,3 +112,20 @@ def test_bad_arguments_name_themselves():
         synthetic.make_correlated_images(4, length=1.0, rho=0.0, rng=rng(), size=4)
     with pytest.raises(ValueError, match="spatial_correlation"):
         synthetic.spatial_correlation(np.zeros((2, 3, 4)))
+
+
+def test_pattern_scale_is_the_signals_own_spatial_knob():
+    default = synthetic.make_correlated_images(8, length=0.0, rho=0.5, rng=rng(3))
+    same = synthetic.make_correlated_images(8, length=0.0, rho=0.5, rng=rng(3), pattern_scale=1.0)
+    assert all(np.array_equal(a, b) for a, b in zip(default, same))    # scale 1 is the original 7x7 patch
+    assert np.array_equal(synthetic.class_patterns(3, 1.0)[1], synthetic.gabor_patch(np.pi / 3))
+    for scale, side in ((0.6, 5), (1.6, 11), (2.0, 13)):
+        p = synthetic.class_patterns(3, scale)
+        assert p.shape == (3, side, side) and synthetic.pattern_size(scale) == side
+        assert np.allclose(p.sum(axis=(1, 2)), 0) and np.allclose(np.linalg.norm(p.reshape(3, -1), axis=1), 1)
+    x, y = synthetic.make_correlated_images(8, length=0.0, rho=0.0, rng=rng(), pattern_scale=1.6)
+    assert x.shape == (8, 3, 16, 16) and y.shape == (8,)
+    with pytest.raises(ValueError, match="pattern_scale"):
+        synthetic.make_correlated_images(4, length=0.0, rho=0.0, rng=rng(), pattern_scale=0.1)
+    with pytest.raises(ValueError, match="larger than"):
+        synthetic.make_correlated_images(4, length=0.0, rho=0.0, rng=rng(), size=8, pattern_scale=1.6)

@@ -199,8 +199,12 @@ def test_dropout_is_reproducible_and_identity_in_eval():
     b = ms.dropout(x, 0.5, rng=np.random.default_rng(3))
     assert np.array_equal(a.data, b.data) and set(np.unique(a.data)) <= {0.0, 2.0}
     assert ms.dropout(x, 0.5, training=False) is x
+    ms.manual_seed(5)  # rng=None: a stream of the default generator, reproducible after manual_seed
+    c = ms.dropout(x, 0.5)
+    ms.manual_seed(5)
+    assert np.array_equal(c.data, ms.dropout(x, 0.5).data)
     with pytest.raises(TypeError, match="rng"):
-        ms.dropout(x, 0.5)
+        ms.dropout(x, 0.5, rng="seed")
     with pytest.raises(ValueError, match="p must be"):
         ms.dropout(x, 1.5, rng=np.random.default_rng(0))
 

@@ -275,14 +275,15 @@ def test_cross_entropy_on_integer_logits_raises():
 
 # ---- optimizers on 0-d, 1-d, 4-d parameters ---------------------------------------------------
 @pytest.mark.parametrize("shape", [(), (3,), (2, 1, 2, 2)])
-@pytest.mark.parametrize("kind", ["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("kind", ["sgd", "adam", "adamw", "adadelta"])
 def test_optimizers_match_torch_for_several_steps(shape, kind):
     torch = pytest.importorskip("torch")
     x0 = rand(*shape, seed=0)
     p, tp = nn.Parameter(x0.copy()), torch.nn.Parameter(torch.tensor(x0))
     make = {"sgd": (optim.SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
             "adam": (optim.Adam, torch.optim.Adam, dict(lr=0.1, weight_decay=0.1)),
-            "adamw": (optim.AdamW, torch.optim.AdamW, dict(lr=0.1))}[kind]
+            "adamw": (optim.AdamW, torch.optim.AdamW, dict(lr=0.1)),
+            "adadelta": (optim.Adadelta, torch.optim.Adadelta, dict(lr=1.0, weight_decay=0.1))}[kind]
     opt, topt = make[0]([p], **make[2]), make[1]([tp], **make[2])
     for k in range(4):
         g = rand(*shape, seed=k + 1)
@@ -308,7 +309,7 @@ def test_sgd_0d_momentum_survives_a_state_dict_round_trip():
     (lambda: F.cross_entropy([[1.0, 2.0]], np.array([0])), TypeError, "logits must be a Tensor"),
     (lambda: nn.Dropout("a"), TypeError, "p must be a number"),
     (lambda: nn.Dropout(1.5), ValueError, "p must be"),
-    (lambda: F.dropout(np.ones(2), "a", np.random.default_rng(0)), TypeError, "p must be a number"),
+    (lambda: F.dropout(np.ones(2), "a", rng=np.random.default_rng(0)), TypeError, "p must be a number"),
     (lambda: nn.BatchNorm2d(3, momentum="a"), TypeError, "momentum"),
     (lambda: nn.BatchNorm2d(3, momentum=True), TypeError, "momentum"),
     (lambda: nn.AvgPool2d(2, count_include_pad="no"), TypeError, "count_include_pad"),

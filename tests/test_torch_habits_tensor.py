@@ -163,3 +163,16 @@ def test_functional_flatten_validates_its_dims():
     assert F.flatten(x).shape == (2, 60)
     with pytest.raises(IndexError):
         F.flatten(x, 4)  # would have merged the batch axis
+
+
+# ---- % and // (values only, no silent detach) ---------------------------------------------------
+def test_remainder_and_floor_divide_as_torch_values():
+    y = ms.from_numpy(np.array([1, 12, 3, 14]))
+    np.testing.assert_array_equal((y % 10).data, [1, 2, 3, 4])
+    np.testing.assert_array_equal((7 % y).data, [0, 7, 1, 7])
+    np.testing.assert_array_equal((y // 3).data, [0, 4, 1, 4])
+    assert (ms.tensor([7.5]) % 2).dtype == np.float32
+    with pytest.raises(TypeError, match="no gradient for %"):
+        ms.tensor([1.0], requires_grad=True) % 2
+    with ms.no_grad():
+        assert float(ms.tensor([5.0], requires_grad=True) // 2) == 2.0

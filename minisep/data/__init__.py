@@ -26,14 +26,14 @@ from .datasets import (
     search_dirs,
 )
 from .digits import load_digits
-from .download import ChecksumMismatch, DownloadError, check_hashes, fetch, verify_file
+from .download import ChecksumMismatch, CorruptCacheError, DownloadError, check_hashes, fetch, fetch_cached, verify_file
 from .idx import read_idx, read_idx_bytes, write_idx
-from .loader import DataLoader, mean_std, normalize
+from .loader import ArrayDataset, DataLoader, mean_std, normalize
 
 __all__ = [
     "CHECKSUMS", "CLASS_NAMES", "DATASETS", "FASHION_MNIST_CLASSES", "MIRRORS",
-    "ChecksumMismatch", "DataLoader", "DatasetNotFoundError", "DownloadError",
-    "cache_dir", "check_hashes", "fetch", "find_split_files", "load_dataset", "load_digits",
+    "ArrayDataset", "ChecksumMismatch", "CorruptCacheError", "DataLoader", "DatasetNotFoundError", "DownloadError",
+    "cache_dir", "check_hashes", "fetch", "fetch_cached", "find_split_files", "load_dataset", "load_digits",
     "load_fashion_mnist", "load_mnist", "mean_std", "normalize", "read_idx", "read_idx_bytes",
     "search_dirs", "verify_file", "write_idx",
 ]

@@ -10,8 +10,11 @@ Where files are looked for, in this order (first folder holding both files of a 
 ``<name>`` is ``mnist`` or ``fashion-mnist``. Each file may be gzip-compressed (``.gz``) or raw.
 If none has them and ``download=True``, the missing files are downloaded from the public mirrors
 into the cache, verified (SHA-256 of the decompressed payload, or the official gz md5; see
-``download.py``) and written atomically. Otherwise one ``DatasetNotFoundError`` says where we
-looked, which files are wanted and how to supply them.
+``download.py``) and written atomically, each with a ``.sha256`` stamp. Files found in the cache
+are checked against their stamp on every load (or, without one, against the checksums), and a
+damaged one is downloaded again: a truncated download is never used. Otherwise one
+``DatasetNotFoundError`` says where we looked, which files are wanted and how to supply them.
+Files in the other folders are the user's and are read as they are.
 
 Returned arrays: x float32 (N, 1, 28, 28) with pixel/255 in [0, 1]; y int64 (N,) in 0..9.
 """
@@ -24,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .digits import load_digits
-from .download import fetch
+from .download import CorruptCacheError, fetch_cached
 from .idx import read_idx
 
 SPLITS = ("train", "test")
@@ -114,9 +117,14 @@ def search_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[tu
 
 
 def _find(folder: Path, base: str) -> Path | None:
+    """``folder/base`` or ``folder/base.gz``. Anything by that name counts (not only regular files),
+    so that a FIFO or a folder there is reported by name when read, rather than silently skipped."""
     for candidate in (folder / base, folder / f"{base}.gz"):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.exists() and not candidate.is_dir():
+                return candidate
+        except OSError as e:  # a folder we may not search: say so rather than a raw PermissionError
+            raise ValueError(f"{candidate}: cannot look for it ({e.strerror})") from None
     return None
 
 
@@ -138,18 +146,26 @@ def find_split_files(name: str, split: str, data_dir=None) -> tuple[Path, Path] 
     return None
 
 
-def _download_split(name: str, split: str) -> tuple[Path, Path]:
-    """Download the split's missing files into the cache; raises DownloadError/OSError."""
+def _log(message: str) -> None:
+    print(f"minisep: {message}", file=sys.stderr)
+
+
+def _download_split(name: str, split: str, download: bool = True) -> tuple[Path, Path]:
+    """The split's files in the cache, each checked against its stamp (or the checksums), and
+    downloaded when missing or damaged. Raises DownloadError/OSError for a missing file that
+    cannot be fetched, CorruptCacheError (a ValueError) for a damaged one."""
     folder = cache_dir(name)
     paths = []
     for base in _SPLIT_FILES[split]:
-        path = _find(folder, base)
-        if path is None:
-            payload_sha256, gz_md5 = CHECKSUMS[name][base]
-            urls = [m + base + ".gz" for m in MIRRORS[name]]
-            print(f"minisep: downloading {base}.gz into {folder}", file=sys.stderr)
-            path = fetch(urls, folder / f"{base}.gz", payload_sha256, archive_md5=gz_md5)
-        paths.append(path)
+        payload_sha256, gz_md5 = CHECKSUMS[name][base]
+        urls = [m + base + ".gz" for m in MIRRORS[name]]
+        path = _find(folder, base) or folder / f"{base}.gz"  # gzip content under a raw name still reads
+        try:
+            paths.append(fetch_cached(urls, path, payload_sha256, archive_md5=gz_md5, download=download, log=_log))
+        except CorruptCacheError as e:
+            raise CorruptCacheError(f"{e}\nThe cache {folder} holds verified downloads only; delete the file to "
+                                    "download it again, and put files of your own in --data-dir DIR or "
+                                    "$MINISEP_DATA, which are read as they are.") from None
     return paths[0], paths[1]
 
 
@@ -178,6 +194,8 @@ def _not_found(name: str, split: str, data_dir, why: str) -> DatasetNotFoundErro
 def _load_idx_split(name: str, split: str, data_dir, download: bool):
     _check_args(name, split)
     found = find_split_files(name, split, data_dir)
+    if found is not None and found[0].parent == cache_dir(name):  # ours: trust it only once checked
+        found = _download_split(name, split, download)
     if found is None:
         if not download:
             raise _not_found(name, split, data_dir, "Download disabled (download=False).")

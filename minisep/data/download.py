@@ -14,6 +14,15 @@ unverified is ever written. The file is kept exactly as downloaded (usually ``.g
 reader detects compression by magic bytes. Nothing is written until the bytes are verified, and
 then only through a temp file + ``os.replace``, so no partial or wrong file is left behind.
 
+Sizes are capped (``max_bytes``): the download itself, and its decompressed payload, which is
+hashed as it is decompressed, so a small gzip that expands to gigabytes is stopped at the cap.
+
+A cache (``fetch_cached``) needs more than a verified first download: a later truncation or edit
+of the file must not be trusted forever. So after a verified download a stamp ``<file>.sha256``
+(the file's SHA-256, in ``sha256sum`` format) is written next to it, atomically; each later use
+re-hashes the file (cheap: the compressed bytes) and, when the stamp is missing or differs,
+verifies it against the published checksums again, downloading it anew if that fails.
+
 For tests (no network) pass ``file://`` URLs or inject ``opener(url, timeout) -> file-like``.
 """
 from __future__ import annotations
@@ -28,7 +37,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ._atomic import atomic_write_bytes
-from .idx import decompress_if_gzip
+from .idx import iter_payload, read_regular
 
 Opener = Callable[[str, float], BinaryIO]
 DEFAULT_TIMEOUT = 30.0  # seconds per blocking socket operation (connect, each read)
@@ -44,6 +53,10 @@ class ChecksumMismatch(ValueError):
     """Downloaded bytes did not match any expected hash."""
 
 
+class CorruptCacheError(ValueError):
+    """A cached download no longer verifies and could not (or may not) be downloaded again."""
+
+
 def _default_opener(url: str, timeout: float) -> BinaryIO:
     req = urllib.request.Request(url, headers={"User-Agent": "minisep-data/0.1"})
     return urllib.request.urlopen(req, timeout=timeout)
@@ -56,11 +69,13 @@ def check_hashes(
     payload_sha256: str | None = None,
     archive_md5: str | None = None,
     archive_sha256: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> None:
     """Raise ``ChecksumMismatch`` unless one of the given hashes matches ``data``.
 
     ``archive_*`` are hashes of ``data`` as stored; ``payload_sha256`` is the hash of ``data``
-    after gunzip (of ``data`` itself when it is not gzip). A corrupt gzip stream raises ValueError.
+    after gunzip (of ``data`` itself when it is not gzip), computed while decompressing, chunk by
+    chunk. A corrupt gzip stream, or one expanding past ``max_bytes``, raises ValueError.
     """
     if not (payload_sha256 or archive_md5 or archive_sha256):
         raise ValueError(f"{name}: no checksum given; refusing to accept unverified data")
@@ -76,18 +91,24 @@ def check_hashes(
             return
         got.append(f"file sha256 {sha} != expected {archive_sha256}")
     if payload_sha256:
-        sha = hashlib.sha256(decompress_if_gzip(data, name)).hexdigest()
+        h = hashlib.sha256()
+        for chunk in iter_payload(data, name, max_bytes):
+            h.update(chunk)
+        sha = h.hexdigest()
         if sha == payload_sha256.lower():
             return
         got.append(f"payload sha256 {sha} != expected {payload_sha256}")
     raise ChecksumMismatch(f"{name}: checksum mismatch: " + "; ".join(got))
 
 
-def verify_file(path: str | os.PathLike, **hashes: str | None) -> bool:
-    """True when the file at ``path`` matches one of ``payload_sha256/archive_md5/archive_sha256``."""
+def verify_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, **hashes: str | None) -> bool:
+    """True when the file at ``path`` matches one of ``payload_sha256/archive_md5/archive_sha256``.
+
+    ValueError (naming the file) when it is not a readable regular file, is over ``max_bytes``,
+    or is damaged gzip."""
     path = Path(path)
     try:
-        check_hashes(path.read_bytes(), str(path), **hashes)
+        check_hashes(read_regular(path, max_bytes), str(path), max_bytes=max_bytes, **hashes)
     except ChecksumMismatch:
         return False
     return True
@@ -118,10 +139,11 @@ def fetch(
 ) -> Path:
     """Download the first mirror in ``urls`` whose bytes verify, and write them to ``dest_path``.
 
-    Mirrors are tried in order; a network error, timeout, HTTP error, corrupt gzip or checksum
-    mismatch moves on to the next. Returns ``dest_path`` as a Path. If every mirror fails,
-    raises ``DownloadError`` listing each URL with its reason; ``dest_path`` is then untouched
-    (an older file there stays as it was, no partial file appears).
+    Mirrors are tried in order; a network error, timeout, HTTP error, corrupt gzip, checksum
+    mismatch, or a download or payload over ``max_bytes`` moves on to the next. Returns
+    ``dest_path`` as a Path. If every mirror fails, raises ``DownloadError`` listing each URL with
+    its reason; ``dest_path`` is then untouched (an older file there stays as it was, no partial
+    file appears).
     """
     if isinstance(urls, (str, bytes)):
         urls = [urls]
@@ -141,8 +163,8 @@ def fetch(
                 log(f"downloading {url} -> {dest}")
             with open_url(url, timeout) as resp:
                 data = _read_limited(resp, url, max_bytes)
-            check_hashes(data, url, payload_sha256=payload_sha256,
-                         archive_md5=archive_md5, archive_sha256=archive_sha256)
+            check_hashes(data, url, payload_sha256=payload_sha256, archive_md5=archive_md5,
+                         archive_sha256=archive_sha256, max_bytes=max_bytes)
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
             # URLError/HTTPError, socket timeouts (OSError), bad gzip or mismatch (ValueError)
             failures.append(f"  {url}: {type(e).__name__}: {e}")
@@ -152,3 +174,99 @@ def fetch(
     raise DownloadError(
         f"could not download {dest.name}: every mirror failed:\n" + "\n".join(failures)
     )
+
+
+def stamp_path(path: str | os.PathLike) -> Path:
+    """Where the stamp of ``path`` lives: ``<path>.sha256`` beside it."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def _read_stamp(path: Path) -> str | None:
+    """The hash recorded in ``path``'s stamp, or None when there is no readable, sensible stamp."""
+    try:
+        words = read_regular(stamp_path(path), 4096).decode("ascii").split()
+    except (OSError, ValueError):  # missing, unreadable, not a regular file, not ASCII
+        return None
+    return words[0].lower() if words and len(words[0]) == 64 else None
+
+
+def write_stamp(path: str | os.PathLike, sha256: str) -> None:
+    """Record ``sha256`` as the verified hash of ``path`` (atomically). Best effort: a cache we
+    cannot write to only means the next use verifies against the checksums again."""
+    path = Path(path)
+    try:
+        atomic_write_bytes(stamp_path(path), f"{sha256}  {path.name}\n".encode())
+    except OSError:
+        pass
+
+
+def cached_problem(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES, **hashes: str | None) -> str | None:
+    """None when the file at ``path`` can be trusted, else what is wrong with it.
+
+    Trusted means: its SHA-256 equals its stamp, or (stamp missing or stale) it verifies against
+    ``hashes``, in which case the stamp is (re)written."""
+    path = Path(path)
+    try:
+        data = read_regular(path, max_bytes)
+    except (OSError, ValueError) as e:
+        return _without_name(e, path)
+    sha = hashlib.sha256(data).hexdigest()
+    if _read_stamp(path) == sha:
+        return None
+    try:
+        check_hashes(data, str(path), max_bytes=max_bytes, **hashes)
+    except ValueError as e:  # ChecksumMismatch, or damaged gzip
+        return f"it does not verify: {_without_name(e, path)}"
+    write_stamp(path, sha)
+    return None
+
+
+def _without_name(e: Exception, path: Path) -> str:
+    """``e``'s message without its leading "<path>: " (the caller names the file once)."""
+    msg, prefix = str(e), f"{path}: "
+    return msg[len(prefix):] if msg.startswith(prefix) else msg
+
+
+def fetch_cached(
+    urls: str | Sequence[str],
+    dest_path: str | os.PathLike,
+    payload_sha256: str | None = None,
+    *,
+    archive_md5: str | None = None,
+    archive_sha256: str | None = None,
+    download: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    log: Callable[[str], None] | None = None,
+    **fetch_kwargs,
+) -> Path:
+    """``dest_path`` if it is there and trusted (see ``cached_problem``), else freshly ``fetch``-ed.
+
+    A download is stamped once written. When the file is there but damaged and cannot be
+    downloaded again (``download=False``, or every mirror failed) a ``CorruptCacheError``
+    (a ValueError) names the file and both reasons; when it is absent, ``fetch``'s
+    ``DownloadError`` is raised as usual (or ``FileNotFoundError`` with ``download=False``)."""
+    dest = Path(dest_path)
+    hashes = dict(payload_sha256=payload_sha256, archive_md5=archive_md5, archive_sha256=archive_sha256)
+    problem = None
+    if os.path.lexists(dest):
+        problem = cached_problem(dest, max_bytes, **hashes)
+        if problem is None:
+            return dest
+        if not download:
+            raise CorruptCacheError(f"{dest}: cached download is damaged: {problem}; "
+                                    "not downloading it again (download disabled)")
+        if log:
+            log(f"{dest} is damaged ({problem}); downloading it again")
+    elif not download:
+        raise FileNotFoundError(f"{dest}: not downloaded yet (download disabled)")
+    try:
+        fetch(urls, dest, payload_sha256, archive_md5=archive_md5, archive_sha256=archive_sha256,
+              max_bytes=max_bytes, log=log, **fetch_kwargs)
+    except DownloadError as e:
+        if problem is None:
+            raise
+        raise CorruptCacheError(f"{dest}: cached download is damaged: {problem}; "
+                                f"downloading it again failed: {e}") from None
+    write_stamp(dest, hashlib.sha256(read_regular(dest, max_bytes)).hexdigest())
+    return dest

@@ -1,7 +1,8 @@
 """Mini-batches over numpy arrays, and per-channel normalisation.
 
-Randomness is explicit: ``shuffle=True`` needs ``rng`` (an ``np.random.Generator`` or an int
-seed). The loader draws a fresh permutation from that generator at the start of every epoch
+Randomness as everywhere in minisep: ``rng`` is an ``np.random.Generator`` or an int seed, or None
+for a stream of minisep's default generator (so ``DataLoader(x, y, 64, shuffle=True)`` works as in
+torch and is reproducible after ``minisep.manual_seed``). The loader draws a fresh permutation from that generator at the start of every epoch
 (every ``iter()``), so epochs differ from each other, while the same seed gives the same
 sequence of epochs on every run.
 """
@@ -12,15 +13,23 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..random import as_rng
+
 _CHUNK = 8192  # samples per chunk in mean_std: bounds the float64 temporaries
 
 
-def _as_rng(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng: expected an np.random.Generator or an int seed, got {type(rng).__name__}")
+class ArrayDataset:
+    """torch's TensorDataset over ndarrays: ``len(ds)`` samples, ``ds[i] -> (x[i], y[i])``.
+    ``loader.dataset`` is one, so ``len(train_loader.dataset)`` works as in torch scripts."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray):
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
 
 
 class DataLoader:
@@ -35,26 +44,28 @@ class DataLoader:
                  drop_last: bool = False):
         x, y = np.asarray(x), np.asarray(y)
         if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"x and y: need at least 1 dimension, got x {x.shape} and y {y.shape}")
+            raise ValueError(f"DataLoader: x and y need at least 1 dimension, got x {x.shape} and y {y.shape}")
         if len(x) != len(y):
-            raise ValueError(f"x and y: lengths differ: x has {len(x)} samples (shape {x.shape}), "
+            raise ValueError(f"DataLoader: x and y lengths differ: x has {len(x)} samples (shape {x.shape}), "
                              f"y has {len(y)} (shape {y.shape})")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"batch_size: expected an int, got {type(batch_size).__name__}")
+            raise TypeError(f"DataLoader: batch_size must be an int, got {type(batch_size).__name__}")
         if batch_size < 1:
-            raise ValueError(f"batch_size: must be >= 1, got {batch_size}")
-        if shuffle and rng is None:
-            raise ValueError("rng: shuffle=True needs rng= (an np.random.Generator or an int "
-                             "seed) so the order is reproducible")
+            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.x, self.y = x, y
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.rng = _as_rng(rng) if rng is not None else None
+        # no shuffling, no rng needed; shuffling without one draws a stream of the default generator
+        self.rng = as_rng(rng, "DataLoader") if (shuffle or rng is not None) else None
 
     @property
     def num_samples(self) -> int:
         return len(self.x)
+
+    @property
+    def dataset(self) -> ArrayDataset:
+        return ArrayDataset(self.x, self.y)
 
     def __len__(self) -> int:
         n, b = len(self.x), self.batch_size

@@ -18,6 +18,10 @@ How one image x (C, H, W) of class k is made (C = 3 channels by default, K = 2^(
 * a[k] ∈ {±1}^C: the class code, a sign per channel with an even number of minus signs
   (C = 3: +++, −−+, −+−, +−−). Every channel is + in half the classes, so no single channel
   tells the class: only the combination of signs across channels at one place does.
+* ``pattern_scale``: the SIGNAL's spatial knob, separate from the background's ``length``: the
+  Gabor patches' envelope and wavelength are multiplied by it (and the patch grows to the odd size
+  nearest 7·scale), so the class patterns themselves are smoother and more spread out (> 1) or
+  finer (< 1). 1 (the default) is the original 7x7 patch, bit for bit.
 * M = R^½: the symmetric square root of the equicorrelation matrix R = (1−ρ)·I + ρ·11ᵀ. ``rho``
   is the CROSS-CHANNEL knob: the channels of x have correlation ρ (the codes are balanced, so
   the patterns add no cross-channel correlation on average).
@@ -122,6 +126,30 @@ def gabor_patch(theta: float, size: int = PATCH, wavelength: float = WAVELENGTH,
     return g / np.linalg.norm(g)
 
 
+def _check_scale(scale, where: str, size: int | None = None) -> float:
+    if not _is_number(scale) or not 0.3 <= scale <= 3:
+        raise ValueError(f"{where}: pattern_scale must be a number in [0.3, 3], got {scale!r}")
+    if size is not None and pattern_size(scale) > size:
+        raise ValueError(f"{where}: pattern_scale={scale!r} gives {pattern_size(scale)}x{pattern_size(scale)} "
+                         f"patches, larger than the {size}x{size} image")
+    return float(scale)
+
+
+def pattern_size(scale: float = 1.0) -> int:
+    """Side of the patch at ``pattern_scale`` = scale: the odd integer nearest PATCH·scale (at least 3)."""
+    return max(3, 2 * int(round((PATCH * scale - 1) / 2)) + 1)
+
+
+def class_patterns(channels: int = 3, scale: float = 1.0) -> np.ndarray:
+    """(C, P, P) the per-channel patterns: Gabor patch c at orientation c·180°/C, envelope and wavelength
+    times ``scale`` (P = pattern_size(scale)). scale = 1 is exactly gabor_patch(π·c/C)."""
+    scale = _check_scale(scale, "class_patterns")
+    if scale == 1.0:
+        return np.stack([gabor_patch(np.pi * c / channels) for c in range(channels)])
+    return np.stack([gabor_patch(np.pi * c / channels, pattern_size(scale), WAVELENGTH * scale, SIGMA * scale)
+                     for c in range(channels)])
+
+
 def class_codes(channels: int = 3) -> np.ndarray:
     """(2^(C-1), C) sign codes with an even number of −1s. C = 3: [[+,+,+], [−,−,+], [−,+,−], [+,−,−]].
 
@@ -134,12 +162,14 @@ def class_codes(channels: int = 3) -> np.ndarray:
 
 
 def make_correlated_images(n: int, *, length: float, rho: float, rng: np.random.Generator, channels: int = 3,
-                           size: int = 16, amplitude: float = 3.0, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+                           size: int = 16, amplitude: float = 3.0, pattern_scale: float = 1.0,
+                           dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """(x, y): x (n, channels, size, size) images, y (n,) int64 labels in 0..2^(channels-1)-1.
 
     length: spatial smoothing of the background fields in pixels (the spatial knob).
     rho: correlation between channels after mixing (the cross-channel knob).
     amplitude: pattern strength; each channel's patch has L2 norm ``amplitude`` against unit-variance fields.
+    pattern_scale: spatial extent of the class patterns themselves (the signal's spatial knob; 1 = 7x7 patches).
     Labels are exactly balanced when n is a multiple of the number of classes (else within one).
     """
     where = "make_correlated_images"
@@ -149,16 +179,18 @@ def make_correlated_images(n: int, *, length: float, rho: float, rng: np.random.
     size = _check_count(size, "size", where, PATCH)
     if not _is_number(amplitude) or not 0 <= amplitude < np.inf:
         raise ValueError(f"{where}: amplitude must be a finite number >= 0, got {amplitude!r}")
+    pattern_scale = _check_scale(pattern_scale, where, size)
     mix = mixing_matrix(channels, rho)
     codes = class_codes(channels)                                         # (K, C)
     K = len(codes)
     y = rng.permutation(np.arange(n) % K).astype(np.int64)                # balanced, shuffled
     sources = gaussian_random_field(n, channels, size, length, rng, dtype=np.float64)   # (n, C, S, S)
-    patches = np.stack([gabor_patch(np.pi * c / channels) for c in range(channels)])    # (C, PATCH, PATCH)
-    top = rng.integers(0, size - PATCH + 1, size=(n, 2))                  # (n, 2) row, col of each patch
+    patches = class_patterns(channels, pattern_scale)                    # (C, P, P)
+    P = patches.shape[-1]
+    top = rng.integers(0, size - P + 1, size=(n, 2))                      # (n, 2) row, col of each patch
     for t in range(n):                                                   # one patch stack per image
         r, q = top[t]
-        sources[t, :, r:r + PATCH, q:q + PATCH] += amplitude * codes[y[t]][:, None, None] * patches
+        sources[t, :, r:r + P, q:q + P] += amplitude * codes[y[t]][:, None, None] * patches
     x = np.einsum("dc,nchw->ndhw", mix, sources)                          # x[n,d] = Σ_c M[d,c]·s[n,c]
     return x.astype(dtype), y
 

@@ -13,6 +13,9 @@ from .variants import make_model
 
 _WARM: set = set()
 
+# what a run records that the clock sets: never compared when a result is reproduced
+TIMING_KEYS = ("train_seconds", "seconds_per_epoch", "compile_seconds")
+
 
 def warm_up(variant: str, input_shape, width: float, batch_size: int) -> float:
     """One training step of a throwaway copy on random images, so numba's one-time compile or cache load
@@ -31,6 +34,11 @@ def warm_up(variant: str, input_shape, width: float, batch_size: int) -> float:
     return time.perf_counter() - start
 
 
+def curves(history) -> dict:
+    """Per-epoch losses and accuracies (everything of a history but its times)."""
+    return {k: [getattr(h, k) for h in history] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+
+
 def train_run(variant: str, train, test, *, seed: int, epochs: int, width: float = 1.0, batch_size=None,
               lr=None, dataset: str = "", log=lambda *a: None) -> dict:
     """Train ``variant`` on ``train`` with weights from ``seed`` and batches from seed + 1; test on ``test``."""
@@ -45,6 +53,6 @@ def train_run(variant: str, train, test, *, seed: int, epochs: int, width: float
                   scheduler=scheduler, progress=False, log=log)
     seconds = [h.seconds for h in history]
     return {"model": variant, "seed": seed, "width": width, "params": params, "mult_adds": mult_adds,
-            "test_acc": history[-1].test_acc, "train_seconds": float(sum(seconds)),
-            "seconds_per_epoch": float(np.mean(seconds)), "compile_seconds": compile_s,
-            "curve": [h.test_acc for h in history]}
+            "test_acc": history[-1].test_acc, "test_loss": history[-1].test_loss, "curves": curves(history),
+            "train_seconds": float(sum(seconds)), "seconds_per_epoch": float(np.mean(seconds)),
+            "compile_seconds": float(compile_s + history.compile_seconds)}

@@ -27,6 +27,14 @@ def _git_commit() -> str:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity mask), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def stamp(command: list[str] | None = None, wall_seconds: float | None = None) -> dict:
     import numba
     import numpy
@@ -36,7 +44,7 @@ def stamp(command: list[str] | None = None, wall_seconds: float | None = None) -
     argv = command if command is not None else [Path(sys.argv[0]).name] + sys.argv[1:]
     return {"commit": _git_commit(), "minisep": getattr(minisep, "__version__", "unknown"),
             "python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
-            "cpu": cpu_model(), "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "cpu": cpu_model(), "cores": _cores(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "command": " ".join(shlex.quote(a) for a in argv),
             "wall_seconds": None if wall_seconds is None else round(float(wall_seconds), 1)}
 

@@ -61,6 +61,15 @@ def paired(xs, refs) -> dict:
     return {"diffs": d, "mean": mean(d), "sd": sd(d), "ci95": [low, high]}
 
 
+def paired_by_seed(xs: dict, refs: dict) -> dict:
+    """paired() of two {seed: value} maps; they must hold the same seeds (else the pairing is not by seed)."""
+    if set(xs) != set(refs):
+        raise ValueError(f"paired_by_seed: the seeds differ: {sorted(xs)} vs the reference's {sorted(refs)}; "
+                         "a paired difference needs every seed in both")
+    seeds = sorted(xs)
+    return dict(paired([xs[s] for s in seeds], [refs[s] for s in seeds]), seeds=seeds)
+
+
 def summarize(xs) -> dict:
     values = _values(xs, "summarize")
     return {"n": len(values), "mean": mean(values), "sd": sd(values)}

@@ -22,7 +22,7 @@ def _swap_conv(kind: str, old, rng) -> nn.Module:
     c, o = old.in_channels, old.out_channels
     if kind == "bsconv_u":
         return nn.Sequential(nn.PointwiseConv2d(c, o, bias=False, rng=rng),
-                             nn.DepthwiseConv2d(o, 3, padding=1, bias=False, rng=rng))
+                             nn.DepthwiseConv2d(o, o, 3, padding=1, bias=False, rng=rng))
     m = int(kind[-1])
     return nn.SeparableConv2d(c, o, 3, depth_multiplier=m, padding=1, bias=False, rng=rng)
 

@@ -1,16 +1,19 @@
 """Regenerate every table and figure of docs/when-to-use-separable-conv.md.
 
-    python -m minisep.experiments.when_to_use --budget quick --out docs/results/      # < 1 min, in the tests
+    python -m minisep.experiments.when_to_use --budget quick --out docs/results/ --doc docs/when-to-use-separable-conv.md
     python -m minisep.experiments.when_to_use --budget full --out docs/results/ --data-dir ../shared/data/mnist-5k
 
-Writes OUT/BUDGET/NAME.json (every run, a stamp), NAME.md (the tables) and NAME.png (matplotlib
-optional). Results are written after every run and an interrupted call resumes where it stopped.
+Writes OUT/BUDGET/NAME.json (every run, a stamp), NAME.md (the tables) and NAME.png (when matplotlib is
+installed) for NAME in equal_cost_DATASET, width_sweep_DATASET and correlation. Results are written after
+every run; ``--resume`` keeps the runs of an interrupted call with the same config (else it starts afresh).
 
-quick: digits (first 400 training images, all 359 test), width 0.5, 4 epochs, seeds 0-2; the
-       correlation sweep on 600/400 synthetic images, width 8, 4 epochs, seeds 0-2.
-full:  digits (all 1,438 / 359), width 1, 10 epochs, seeds 0-4, and widths 0.25-2;
-       the correlation sweep on 3,000/1,000 images, width 16, 12 epochs, lr 0.01, seeds 0-4;
-       MNIST (5,000 training images from --data-dir, all 10,000 test), 4 epochs, seeds 0-2, when given.
+quick (about a minute on 2 cores; it proves the pipeline reproduces, it is too small to conclude anything):
+       digits, first 400 training images and all 359 test images, width 0.5, 4 epochs, seeds 0-2,
+       width sweep 0.25/0.5/1; correlation on 300/200 synthetic images, width 8, 3 epochs, seeds 0-2
+       (at this size the nets stay near chance: 25%).
+full (a manual run, about an hour on 2 cores): digits (all 1,438 / 359), width 1, 10 epochs, seeds 0-4,
+       width sweep 0.25-2; correlation on 3,000/1,000 images, width 16, 12 epochs, seeds 0-4;
+       MNIST (the 5,000 training images of --data-dir, all 10,000 test), 4 epochs, seeds 0-2, when given.
 """
 
 from __future__ import annotations
@@ -21,24 +24,37 @@ import time
 from pathlib import Path
 
 from ..app.experiment import load_data
-from . import render
-from .correlation import run_correlation
-from .equal_cost import run_equal_cost, run_width_sweep
+from . import correlation, equal_cost, render
 from .store import ResultFile
 
+RHOS = [0.0, 0.25, 0.5, 0.75, 0.9]
 BUDGETS = {
     "quick": {"digits": dict(limit=400, epochs=4, seeds=[0, 1, 2], width=0.5, widths=[0.25, 0.5, 1.0]),
-              "correlation": dict(n_train=600, n_test=400, width=8, epochs=4, lr=0.01, seeds=[0, 1, 2],
-                                  rhos=[0.0, 0.25, 0.5, 0.75, 0.9])},
-    "full": {"correlation": dict(n_train=3000, n_test=1000, width=16, epochs=12, lr=0.01, seeds=[0, 1, 2, 3, 4],
-                                 rhos=[0.0, 0.25, 0.5, 0.75, 0.9]),
-             "digits": dict(limit=None, epochs=10, seeds=[0, 1, 2, 3, 4], width=1.0, widths=[0.25, 0.5, 1.0, 2.0]),
+              "correlation": dict(n_train=300, n_test=200, width=8, epochs=3, lr=0.01, batch_size=64,
+                                  seeds=[0, 1, 2], rhos=RHOS, scales=[0.6, 1.6], scale_rho=0.5)},
+    "full": {"digits": dict(limit=None, epochs=10, seeds=[0, 1, 2, 3, 4], width=1.0,
+                            widths=[0.25, 0.5, 1.0, 2.0]),
+             "correlation": dict(n_train=3000, n_test=1000, width=16, epochs=12, lr=0.01, batch_size=64,
+                                 seeds=[0, 1, 2, 3, 4], rhos=RHOS, scales=[0.6, 1.6], scale_rho=0.5),
              "mnist": dict(limit=None, epochs=4, seeds=[0, 1, 2], width=1.0, widths=[0.25, 0.5, 1.0, 2.0])},
 }
 
 
-def run_budget(budget: str, out: Path, data_dir=None, command=None, only=None, log=print) -> list[str]:
-    """Run (or resume) every experiment of ``budget``; returns the names of the result files written."""
+def _dataset_config(part: str, cfg: dict, kind: str, data_dir) -> dict:
+    """What a dataset experiment's JSON records as its config (enough to rerun any of its runs)."""
+    base = {k: cfg[k] for k in ("limit", "epochs", "seeds")}
+    base.update(dataset=part, data_dir=data_dir if part == "mnist" else None, lr=None)
+    base.update(width=cfg["width"]) if kind == "equal_cost" else base.update(widths=cfg["widths"])
+    return base
+
+
+def load_part(config: dict):
+    train, test, _ = load_data(config["dataset"], config.get("data_dir"), False, config["limit"])
+    return train, test
+
+
+def run_budget(budget: str, out: Path, data_dir=None, command=None, only=None, resume=False, log=print) -> list[str]:
+    """Run every experiment of ``budget`` into OUT/BUDGET/; returns the names of the result files written."""
     if budget not in BUDGETS:
         raise ValueError(f"run_budget: budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
     out = Path(out) / budget
@@ -48,21 +64,24 @@ def run_budget(budget: str, out: Path, data_dir=None, command=None, only=None, l
             continue
         start = time.perf_counter()
         if part == "correlation":
-            result = ResultFile(out, "correlation", cfg, command)
-            run_correlation(result, cfg, log)
+            result = ResultFile(out, "correlation", cfg, command, resume)
+            correlation.run_correlation(result, cfg, log)
             result.save()
             names.append("correlation")
         else:
             if part == "mnist" and data_dir is None:
                 log("  mnist: skipped (no --data-dir with the 5,000-image MNIST subset)")
                 continue
-            train, test, meta = load_data(part, data_dir if part == "mnist" else None, False, cfg["limit"])
-            sizes = {"train_images": len(train[1]), "test_images": len(test[1])}
             for kind in ("equal_cost", "width_sweep"):
-                result = ResultFile(out, f"{kind}_{part}", dict(cfg, dataset=part, **sizes), command)
-                fn = run_equal_cost if kind == "equal_cost" else run_width_sweep
-                extra = dict(width=cfg["width"]) if kind == "equal_cost" else dict(widths=cfg["widths"])
-                fn(result, train, test, dataset=part, seeds=cfg["seeds"], epochs=cfg["epochs"], log=log, **extra)
+                config = _dataset_config(part, cfg, kind, data_dir)
+                train, test = load_part(config)
+                config.update(train_images=len(train[1]), test_images=len(test[1]))
+                result = ResultFile(out, f"{kind}_{part}", config, command, resume)
+                shape = tuple(train[0].shape[1:])
+                lay = (equal_cost.equal_cost_layout(shape, cfg["width"]) if kind == "equal_cost"
+                       else equal_cost.width_sweep_layout(cfg["widths"]))
+                equal_cost.run_plan(result, lay, train, test, dataset=part, seeds=cfg["seeds"], epochs=cfg["epochs"],
+                                    log=log)
                 result.save()
                 names.append(f"{kind}_{part}")
         log(f"{part}: {time.perf_counter() - start:.0f} s")
@@ -71,17 +90,43 @@ def run_budget(budget: str, out: Path, data_dir=None, command=None, only=None, l
     return names
 
 
+def rerun(obj: dict, key: str, data_cache: dict | None = None) -> dict:
+    """Train run ``key`` of the result ``obj`` (a loaded NAME.json) again, from its config alone."""
+    cfg = obj["config"]
+    if obj["kind"] == "correlation":
+        args = dict(correlation.plan(cfg))[key]
+        return correlation.one_run(cfg=cfg, **args)
+    cache = data_cache if data_cache is not None else {}
+    data_key = (cfg["dataset"], cfg.get("data_dir"), cfg["limit"])
+    if data_key not in cache:
+        cache[data_key] = load_part(cfg)
+    train, test = cache[data_key]
+    args = dict(equal_cost.plan(obj, cfg["seeds"]))[key]
+    return equal_cost.train_run(train=train, test=test, epochs=cfg["epochs"], lr=cfg["lr"], dataset=cfg["dataset"],
+                                **args)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m minisep.experiments.when_to_use", description=__doc__.splitlines()[0])
     p.add_argument("--budget", choices=tuple(BUDGETS), default="quick")
     p.add_argument("--out", default="docs/results", help="folder for BUDGET/NAME.{json,md,png}")
     p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files (full budget only)")
     p.add_argument("--only", default=None, help="comma-separated parts: correlation,digits,mnist")
+    p.add_argument("--resume", action="store_true", help="keep the runs of an interrupted call with the same config")
     p.add_argument("--doc", default=None, help="also regenerate this doc's tables between its result markers")
+    p.add_argument("--render-only", action="store_true", help="train nothing: rewrite NAME.md/.png (and --doc) "
+                   "from the JSON files already in OUT/BUDGET")
     args = p.parse_args(argv)
     command = ["python", "-m", "minisep.experiments.when_to_use"] + list(sys.argv[1:] if argv is None else argv)
     only = set(args.only.split(",")) if args.only else None
-    run_budget(args.budget, Path(args.out), args.data_dir, command, only)
+    if args.render_only:
+        folder = Path(args.out) / args.budget
+        for path in sorted(folder.glob("*.json")):
+            render.write_outputs(folder, path.stem)
+    else:
+        start = time.perf_counter()
+        run_budget(args.budget, Path(args.out), args.data_dir, command, only, args.resume)
+        print(f"{args.budget} budget: {time.perf_counter() - start:.0f} s; results in {Path(args.out) / args.budget}")
     if args.doc:
         render.update_doc(Path(args.doc), Path(args.out))
     return 0

@@ -44,9 +44,21 @@ def _with_bias(y: Tensor, b) -> Tensor:
     return y if b is None else AddBias.apply(y, b)
 
 
-def _tensors(*values):
-    """Tensors stay, ndarrays are wrapped without a copy, None stays None."""
-    return tuple(None if v is None else as_tensor(v) for v in values)
+def _arg(op: str, name: str, value, optional: bool = False):
+    """A Tensor for ``value`` (ndarrays wrapped without a copy); None only where the argument is optional."""
+    if value is None:
+        if optional:
+            return None
+        raise TypeError(f"{op}: {name} must be a Tensor or an ndarray, got None")
+    try:
+        return as_tensor(value)
+    except TypeError as e:
+        raise TypeError(f"{op}: {name} must be a Tensor or an ndarray, got {type(value).__name__} ({e})") from None
+
+
+def _tensors(op: str, x, w, b=None):
+    """(x, w, b) as Tensors for a conv function; b may be None."""
+    return _arg(op, "x", x), _arg(op, "w", w), _arg(op, "b", b, optional=True)
 
 
 def _check_bias(op: str, b, out_channels: int, dtype) -> None:
@@ -57,7 +69,7 @@ def _check_bias(op: str, b, out_channels: int, dtype) -> None:
 # ---- convolutions ------------------------------------------------------------------------------
 def depthwise_conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> Tensor:
     """x (N,C,H,W), w (C·m,1,kh,kw), b (C·m,) -> (N,C·m,P,Q); output channel c·m+k. See DepthwiseConv2d."""
-    x, w, b = _tensors(x, w, b)
+    x, w, b = _tensors("depthwise_conv2d", x, w, b)
     check_conv_args("depthwise_conv2d", "depthwise", x, w)
     _check_bias("depthwise_conv2d", b, w.shape[0], x.dtype)
     y = DepthwiseConv2d.apply(x, w, stride=stride, padding=padding, dilation=dilation)
@@ -66,7 +78,7 @@ def depthwise_conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> Tensor:
 
 def pointwise_conv2d(x, w, b=None) -> Tensor:
     """x (N,C,H,W), w (O,C,1,1), b (O,) -> (N,O,H,W). See PointwiseConv2d."""
-    x, w, b = _tensors(x, w, b)
+    x, w, b = _tensors("pointwise_conv2d", x, w, b)
     check_conv_args("pointwise_conv2d", "pointwise", x, w)
     _check_bias("pointwise_conv2d", b, w.shape[0], x.dtype)
     return _with_bias(PointwiseConv2d.apply(x, w), b)
@@ -78,7 +90,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     groups=G as PyTorch: G = 1 is Conv2d; G = C is DepthwiseConv2d (w (C·m,1,kh,kw), m = O/C: output
     c·m+k reads input c, as torch's groups=C); any other G dividing C and O is GroupedConv2d.
     """
-    x, w, b = _tensors(x, w, b)
+    x, w, b = _tensors("conv2d", x, w, b)
     G = check_groups(groups, "conv2d")
     geometry = dict(stride=stride, padding=padding, dilation=dilation)
     if G == 1:
@@ -99,7 +111,8 @@ def separable_conv2d(x, w_depthwise, w_pointwise, b=None, stride=1, padding=0, d
     Equal to conv2d with W[o,c,i,j] = Σ_k w_pointwise[o,c·m+k,0,0]·w_depthwise[c·m+k,0,i,j].
     """
     op = "separable_conv2d"
-    x, wd, wp, b = _tensors(x, w_depthwise, w_pointwise, b)
+    x, wd, b = _tensors(op, x, w_depthwise, b)
+    wp = _arg(op, "w_pointwise", w_pointwise)
     check_conv_args(op, "depthwise", x, wd)
     if wp.ndim != 4 or tuple(wp.shape[1:]) != (wd.shape[0], 1, 1):
         raise ValueError(
@@ -116,18 +129,18 @@ def separable_conv2d(x, w_depthwise, w_pointwise, b=None, stride=1, padding=0, d
 # ---- pooling -----------------------------------------------------------------------------------
 def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     """Max over kh×kw windows (stride defaults to the kernel size, padding counts as -inf)."""
-    return MaxPool2d.apply(as_tensor(x), kernel_size=kernel_size, stride=stride, padding=padding)
+    return MaxPool2d.apply(_arg("max_pool2d", "x", x), kernel_size=kernel_size, stride=stride, padding=padding)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True) -> Tensor:
     """Mean over kh×kw windows; count_include_pad=False divides by the taps inside x only."""
-    return AvgPool2d.apply(as_tensor(x), kernel_size=kernel_size, stride=stride, padding=padding,
+    return AvgPool2d.apply(_arg("avg_pool2d", "x", x), kernel_size=kernel_size, stride=stride, padding=padding,
                            count_include_pad=count_include_pad)
 
 
 def global_avg_pool2d(x) -> Tensor:
     """(N,C,H,W) -> (N,C): the mean over each channel's whole image."""
-    return GlobalAvgPool2d.apply(as_tensor(x))
+    return GlobalAvgPool2d.apply(_arg("global_avg_pool2d", "x", x))
 
 
 def adaptive_output_size(output_size, where: str) -> tuple[int, int]:
@@ -144,7 +157,7 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
     """(N,C,H,W) -> (N,C,P,Q), torch's adaptive bins. (1, 1) is the global mean, kept 4-D; other sizes
     need H % P == W % Q == 0, where torch's bins are exactly avg_pool2d with kernel = stride = (H/P, W/Q)."""
     P, Q = adaptive_output_size(output_size, "adaptive_avg_pool2d")
-    x = as_tensor(x)
+    x = _arg("adaptive_avg_pool2d", "x", x)
     if x.ndim != 4:
         raise ValueError(f"adaptive_avg_pool2d: x must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
     H, W = x.shape[2:]
@@ -158,35 +171,37 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
 
 # ---- the rest of a CNN: thin wrappers over Tensor methods and core ops -------------------------
 def relu(x) -> Tensor:
-    return as_tensor(x).relu()
+    return _arg("relu", "x", x).relu()
 
 
 def sigmoid(x) -> Tensor:
-    return as_tensor(x).sigmoid()
+    return _arg("sigmoid", "x", x).sigmoid()
 
 
 def tanh(x) -> Tensor:
-    return as_tensor(x).tanh()
+    return _arg("tanh", "x", x).tanh()
 
 
-def softmax(x, axis: int = -1) -> Tensor:
-    return as_tensor(x).softmax(axis=axis)
+def softmax(x, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """softmax over ``dim`` (torch's name; numpy's ``axis=`` also works)."""
+    return _arg("softmax", "x", x).softmax(dim, axis=axis)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
-    return as_tensor(x).log_softmax(axis=axis)
+def log_softmax(x, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """log_softmax over ``dim`` (torch's name; numpy's ``axis=`` also works)."""
+    return _arg("log_softmax", "x", x).log_softmax(dim, axis=axis)
 
 
 def flatten(x, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     """(N,C,H,W) -> (N, C·H·W) by default (keeps the batch axis, unlike Tensor.flatten, as torch).
 
     An out-of-range dim is an IndexError naming it: F.flatten(x, 4) on 4-D x never merges the batch axis."""
-    return _shape_ops.flatten(as_tensor(x), start_dim, end_dim)
+    return _shape_ops.flatten(_arg("flatten", "x", x), start_dim, end_dim)
 
 
 def linear(x, w, b=None) -> Tensor:
     """y = x @ wᵀ + b, PyTorch layout: x (..., in), w (out, in), b (out,)."""
-    x, w, b = _tensors(x, w, b)
+    x, w, b = _tensors("linear", x, w, b)
     if w.ndim != 2:
         raise ValueError(f"linear: w must be 2-D (out, in), got w of shape {tuple(w.shape)}")
     if x.ndim < 1 or x.shape[-1] != w.shape[1]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
+from ..kernels.geometry import check_window_args, machine_memory
 from ..ops.norm import batch_norm2d
 from ..random import as_rng  # noqa: F401  (re-exported: the one rng check)
 from .module import FLOAT_DTYPES, Module, Parameter
@@ -32,6 +33,16 @@ def check_int(value, name: str, where: str, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{where}: {name} must be an int >= {low}, got {value!r}")
     return int(value)
+
+
+def check_weight_size(where: str, shape: tuple, dtype, args: str) -> None:
+    """A ValueError before allocating a weight larger than half the machine's memory, naming ``args``."""
+    nbytes = int(np.prod([int(d) for d in shape], dtype=object)) * np.dtype(dtype).itemsize
+    limit = machine_memory() // 2
+    if nbytes > limit:
+        raise ValueError(f"{where}: the weight of shape {tuple(shape)} ({np.dtype(dtype)}) would need "
+                         f"{nbytes / 2**30:,.1f} GiB, more than half of this machine's memory "
+                         f"({limit / 2**30:,.1f} GiB); check {args}")
 
 
 def check_real(value, name: str, where: str, expected: str = "a number") -> None:
@@ -57,6 +68,7 @@ class Linear(Module):
         self.in_features = check_int(in_features, "in_features", "Linear")
         self.out_features = check_int(out_features, "out_features", "Linear")
         dt = check_dtype(dtype, "Linear")
+        check_weight_size("Linear", (out_features, in_features), dt, "in_features and out_features")
         self.weight = Parameter(init.xavier_uniform((out_features, in_features), as_rng(rng, "Linear"), dtype=dt))
         self.bias = Parameter(init.zeros((out_features,), dtype=dt)) if bias else None
 
@@ -139,6 +151,7 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        check_window_args("MaxPool2d", kernel_size, stride, padding)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
@@ -153,6 +166,7 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
         super().__init__()
+        check_window_args("AvgPool2d", kernel_size, stride, padding)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.count_include_pad = check_bool(count_include_pad, "count_include_pad", "AvgPool2d")
 
@@ -220,7 +234,7 @@ class Dropout(Module):
         self.rng = as_rng(seed, "Dropout")
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.rng, self.training)
+        return F.dropout(x, self.p, training=self.training, rng=self.rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

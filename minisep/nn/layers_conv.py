@@ -19,7 +19,8 @@ import numpy as np
 from . import functional as F
 from . import init
 from ..random import as_rng
-from .layers import BatchNorm2d, ReLU, check_dtype, check_int
+from ..kernels.geometry import check_window_args
+from .layers import BatchNorm2d, ReLU, check_dtype, check_int, check_weight_size
 from .module import Module, Parameter, Sequential
 
 
@@ -69,9 +70,11 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: in_channels ({C}) and out_channels ({O}) must both be divisible by "
                              f"groups ({G})")
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        check_window_args("Conv2d", self.kernel_size, stride, padding, dilation)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         dt = check_dtype(dtype, "Conv2d")
         shape = (O, C // G, *self.kernel_size)  # fan_in = C/G·kh·kw
+        check_weight_size("Conv2d", shape, dt, "in_channels, out_channels and kernel_size")
         self.weight = Parameter(init.kaiming_normal(shape, as_rng(rng, "Conv2d"), dtype=dt))
         self.bias = Parameter(init.zeros((O,), dtype=dt)) if bias else None
 
@@ -123,9 +126,11 @@ class DepthwiseConv2d(Module):
             "DepthwiseConv2d", in_channels, out_channels, kernel_size, depth_multiplier)
         self.out_channels = self.in_channels * self.depth_multiplier
         self.kernel_size = pair(kernel_size, "kernel_size", "DepthwiseConv2d")
+        check_window_args("DepthwiseConv2d", self.kernel_size, stride, padding, dilation)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         dt = check_dtype(dtype, "DepthwiseConv2d")
         shape = (self.out_channels, 1, *self.kernel_size)  # fan_in = 1·kh·kw
+        check_weight_size("DepthwiseConv2d", shape, dt, "in_channels, the depth multiplier and kernel_size")
         self.weight = Parameter(init.kaiming_normal(shape, as_rng(rng, "DepthwiseConv2d"), nonlinearity=gain, dtype=dt))
         self.bias = Parameter(init.zeros((self.out_channels,), dtype=dt)) if bias else None
 
@@ -146,6 +151,7 @@ class PointwiseConv2d(Module):
         self.out_channels = check_int(out_channels, "out_channels", "PointwiseConv2d")
         dt = check_dtype(dtype, "PointwiseConv2d")
         shape = (out_channels, in_channels, 1, 1)
+        check_weight_size("PointwiseConv2d", shape, dt, "in_channels and out_channels")
         self.weight = Parameter(init.kaiming_normal(shape, as_rng(rng, "PointwiseConv2d"), dtype=dt))
         self.bias = Parameter(init.zeros((out_channels,), dtype=dt)) if bias else None
 

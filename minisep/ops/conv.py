@@ -20,7 +20,7 @@ from ..kernels import conv as conv_kernels
 from ..kernels import depthwise as depthwise_kernels
 from ..kernels import pointwise as pointwise_kernels
 from ..kernels.bias import bias_backward
-from ..kernels.geometry import ConvGeometry, conv_geometry
+from ..kernels.geometry import ConvGeometry, check_buffers, conv_geometry
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -109,6 +109,7 @@ class DepthwiseConv2d(Function):
     def forward(ctx: Context, x, w, *, stride=1, padding=0, dilation=1):
         check_conv_args("depthwise_conv2d", "depthwise", x, w)
         g: ConvGeometry = conv_geometry("depthwise_conv2d", x.shape[2:], w.shape[2:], stride, padding, dilation)
+        check_buffers("depthwise_conv2d", g, x.shape[0], x.shape[1], w.shape[0], x.dtype.itemsize)
         x, w = _c(x), _c(w)
         ctx.save_for_backward(x, w)
         ctx.g = g
@@ -167,6 +168,7 @@ class Conv2d(Function):
     def forward(ctx: Context, x, w, *, stride=1, padding=0, dilation=1):
         check_conv_args("conv2d", "conv2d", x, w)
         g: ConvGeometry = conv_geometry("conv2d", x.shape[2:], w.shape[2:], stride, padding, dilation)
+        check_buffers("conv2d", g, x.shape[0], x.shape[1], w.shape[0], x.dtype.itemsize)
         x, w = _c(x), _c(w)
         ctx.save_for_backward(x, w)
         ctx.g = g

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..autograd import Context, Function
 from ..kernels import conv_geometry
+from ..kernels.geometry import check_buffers
 from ..kernels.grouped_conv import (check_channels, check_groups, grouped_conv2d_backward_input,
                                     grouped_conv2d_backward_weight, grouped_conv2d_forward)
 from .conv import _c, _shape, check_4d, check_float
@@ -45,6 +46,7 @@ class GroupedConv2d(Function):
     def forward(ctx: Context, x, w, *, stride=1, padding=0, dilation=1, groups=1):
         G = check_grouped_conv_args("grouped_conv2d", x, w, groups)
         g = conv_geometry("grouped_conv2d", x.shape[2:], w.shape[2:], stride, padding, dilation)
+        check_buffers("grouped_conv2d", g, x.shape[0], x.shape[1], w.shape[0], x.dtype.itemsize)
         x, w = _c(x), _c(w)
         ctx.save_for_backward(x, w)
         ctx.g, ctx.groups = g, G

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Context, Function
+from ..random import as_rng
 
 
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
@@ -271,14 +272,16 @@ class Dropout(Function):
         return (gy * mask,)
 
 
-def dropout(x, p: float = 0.5, rng: np.random.Generator | None = None, training: bool = True):
-    """Zero each element with probability p (scaling the rest by 1/(1-p)) when training."""
+def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None):
+    """Zero each element with probability p (scaling the rest by 1/(1-p)) when training.
+
+    Arguments in torch's order (x, p, training); rng: a Generator, an int seed, or None for a stream
+    of minisep's default generator (see minisep.manual_seed)."""
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"dropout: p must be a number in [0, 1], got {p!r} ({type(p).__name__})")
     if not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("dropout: pass rng=np.random.default_rng(seed) so the mask is reproducible")
-    return Dropout.apply(x, p=float(p), rng=rng)
+    # rng=None draws the mask from minisep's default generator (reproducible after manual_seed), as torch
+    return Dropout.apply(x, p=float(p), rng=as_rng(rng, "dropout"))

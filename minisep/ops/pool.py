@@ -61,6 +61,8 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x, *, kernel_size, stride=None, padding=0, count_include_pad=True):
         _check_x("avg_pool2d", x)
+        if not isinstance(count_include_pad, (bool, np.bool_)):
+            raise TypeError(f"avg_pool2d: count_include_pad must be True or False, got {count_include_pad!r}")
         g: ConvGeometry = pool_geometry("avg_pool2d", x.shape[2:], kernel_size, stride, padding)
         ctx.g, ctx.dtype, ctx.count_include_pad = g, x.dtype, bool(count_include_pad)
         return pool_kernels.avg_pool2d_forward(np.ascontiguousarray(x), g, bool(count_include_pad))

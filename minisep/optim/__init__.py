@@ -7,10 +7,11 @@
             opt.zero_grad(); loss = ...; loss.backward(); opt.step()
         sched.step()
 """
+from .adadelta import Adadelta
 from .adam import Adam, AdamW
 from .lr_scheduler import CosineAnnealingLR, CosineLR, LRScheduler, StepLR
 from .optimizer import Optimizer, flatten_state_dict, unflatten_state_dict
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "LRScheduler", "StepLR", "CosineLR", "CosineAnnealingLR",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adadelta", "LRScheduler", "StepLR", "CosineLR", "CosineAnnealingLR",
            "flatten_state_dict", "unflatten_state_dict"]

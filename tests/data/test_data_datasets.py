@@ -11,6 +11,7 @@ import pytest
 import minisep.data.datasets as ds
 from minisep.data import (CLASS_NAMES, DatasetNotFoundError, load_dataset, load_fashion_mnist,
                           load_mnist, read_idx, verify_file, write_idx)
+from minisep.data.download import write_stamp
 from minisep.data.idx import idx_bytes
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -31,13 +32,18 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-def make_split(folder: Path, fill: int, split="train", n=5, gz=True) -> None:
-    """Write a tiny split whose every pixel equals ``fill`` (to tell folders apart)."""
+def make_split(folder: Path, fill: int, split="train", n=5, gz=True, stamp=False) -> None:
+    """Write a tiny split whose every pixel equals ``fill`` (to tell folders apart).
+
+    ``stamp``: also write the ``.sha256`` stamps a verified download gets, as the cache needs
+    (these files match no published checksum, so only a stamp makes the cache trust them)."""
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ".gz" if gz else ""
-    images, labels = FILES[split]
-    write_idx(folder / (images + suffix), np.full((n, 28, 28), fill, dtype=np.uint8))
-    write_idx(folder / (labels + suffix), (np.arange(n) % 10).astype(np.uint8))
+    for base, arr in zip(FILES[split], (np.full((n, 28, 28), fill, dtype=np.uint8),
+                                        (np.arange(n) % 10).astype(np.uint8))):
+        write_idx(folder / (base + suffix), arr)
+        if stamp:
+            write_stamp(folder / (base + suffix), hashlib.sha256((folder / (base + suffix)).read_bytes()).hexdigest())
 
 
 def loaded_fill(**kw) -> int:
@@ -49,7 +55,7 @@ def loaded_fill(**kw) -> int:
 def test_search_order_data_dir_env_cache_system(env, monkeypatch):
     make_split(env / "system", 4)
     assert loaded_fill() == 4
-    make_split(env / "xdg" / "minisep" / "fashion-mnist", 3)
+    make_split(env / "xdg" / "minisep" / "fashion-mnist", 3, stamp=True)
     assert loaded_fill() == 3
     make_split(env / "envdir" / "fashion-mnist", 2, gz=False)  # subfolder form, raw files
     monkeypatch.setenv("MINISEP_DATA", str(env / "envdir"))
@@ -62,14 +68,14 @@ def test_search_order_data_dir_env_cache_system(env, monkeypatch):
 def test_folder_needs_both_files_of_the_split(env):
     make_split(env / "given", 1)
     (env / "given" / "train-labels-idx1-ubyte.gz").unlink()
-    make_split(env / "xdg" / "minisep" / "fashion-mnist", 3)
+    make_split(env / "xdg" / "minisep" / "fashion-mnist", 3, stamp=True)
     assert loaded_fill(data_dir=env / "given") == 3
 
 
 def test_cache_defaults_to_home_dot_cache(env, monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert ds.cache_dir("mnist") == env / "home" / ".cache" / "minisep" / "mnist"
-    make_split(env / "home" / ".cache" / "minisep" / "mnist", 7, split="test")
+    make_split(env / "home" / ".cache" / "minisep" / "mnist", 7, split="test", stamp=True)
     x, y = load_mnist("test", download=False)
     assert x.shape == (5, 1, 28, 28) and np.allclose(x, 7 / 255) and list(y) == [0, 1, 2, 3, 4]
 
@@ -89,8 +95,9 @@ def test_download_into_cache_then_reuse(env, monkeypatch):
     x, y = load_mnist("test")
     assert x.shape == (3, 1, 28, 28) and list(y) == [1, 2, 3]
     cache = env / "xdg" / "minisep" / "mnist"
-    assert sorted(p.name for p in cache.iterdir()) == ["t10k-images-idx3-ubyte.gz",
-                                                        "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz.sha256",
+        "t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz.sha256"]  # each with its stamp
     for p in mirror.iterdir():
         p.unlink()  # mirror gone: the cached copy is used
     assert load_mnist("test")[0].shape == (3, 1, 28, 28)

@@ -59,6 +59,24 @@ def test_batches_partition_the_data(n, bs, drop_last, seed):
     assert len(seen) == (n // bs * bs if drop_last else n)
 
 
+def test_shuffle_without_rng_draws_from_the_default_generator():
+    import minisep as ms
+    x, y = _data(20)
+    ms.manual_seed(3)
+    a = _epoch(DataLoader(x, y, 4, shuffle=True))
+    ms.manual_seed(3)
+    assert a == _epoch(DataLoader(x, y, 4, shuffle=True))
+    assert a != _epoch(DataLoader(x, y, 4, shuffle=True))  # the next stream: another order
+
+
+def test_dataset_has_torch_len_and_items():
+    x, y = _data(10)
+    ds = DataLoader(x, y, 4).dataset
+    assert len(ds) == 10
+    np.testing.assert_array_equal(ds[3][0], x[3])
+    assert ds[3][1] == y[3]
+
+
 def test_validation():
     x, y = _data(10)
     with pytest.raises(ValueError, match="x has 10 .* y has 9"):
@@ -67,9 +85,7 @@ def test_validation():
         DataLoader(x, y, 0)
     with pytest.raises(TypeError, match="batch_size"):
         DataLoader(x, y, 2.0)
-    with pytest.raises(ValueError, match="rng"):
-        DataLoader(x, y, 2, shuffle=True)
-    with pytest.raises(TypeError, match="rng"):
+    with pytest.raises(TypeError, match="DataLoader: rng"):
         DataLoader(x, y, 2, shuffle=True, rng="seed")
 
 
