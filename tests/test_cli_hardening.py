@@ -115,3 +115,24 @@ def test_version_and_plot(tmp_path, capsys):
                "--metrics-json", tmp_path / "r.json") == 0
     assert run("plot", tmp_path / "r.json", "--out", tmp_path / "c.png") == 0
     assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("bad, option", [
+    (["--kernel", "1,2,3"], "--kernel"), (["--kernel", "0"], "--kernel"), (["--depth-multiplier", "-1"], "--depth-multiplier"),
+    (["--depth-multiplier", "0"], "--depth-multiplier"), (["--out-channels", "0"], "--out-channels"),
+    (["--out-channels", "-1"], "--out-channels"), (["--shape", "a,b,c,d"], "--shape"), (["--shape", "1,2,5"], "--shape"),
+    (["--eps", "0"], "--eps"), (["--eps", "nan"], "--eps"), (["--atol", "-1"], "--atol"), (["--stride", "0"], "--stride"),
+    (["--padding", "1,2,3"], "--padding"), (["--dilation", "x"], "--dilation"), (["--seed", "-1"], "--seed"),
+    (["--shape", "1,2,300,300"], "--shape"),
+])
+def test_gradcheck_rejects_bad_options_naming_them(bad, option, capsys):
+    assert run("gradcheck", *bad) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err and "Traceback" not in err
+
+
+def test_compare_checks_its_output_path_before_training(tmp_path, capsys):
+    afile = tmp_path / "f"
+    afile.write_text("x")
+    assert run("compare", "--dataset", "digits", "--metrics-json", afile / "c.json") == 2
+    assert "is a file" in capsys.readouterr().err

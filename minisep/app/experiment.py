@@ -292,9 +292,12 @@ def run_summary(args) -> str:
     return summary(model, shape)
 
 
-def run_compare(args, log=print) -> dict:
+def run_compare(args, log=print, runs: list | None = None) -> dict:
     """Train every model of ``--models`` once per seed of ``--seeds`` (same seed = same data order and initial
-    weights); summarise mean ± sd per model and the paired difference to the first (reference) model."""
+    weights); summarise mean ± sd per model and the paired difference to the first (reference) model.
+
+    ``runs``: a list the finished runs are appended to as they finish (the CLI keeps it, so Ctrl-C
+    can save the runs done so far); with ``--metrics-json`` they are also written after every run."""
     from ..experiments import stats
     from ..experiments.runner import warm_up
     from ..cli.common import validate_train_args
@@ -312,7 +315,8 @@ def run_compare(args, log=print) -> dict:
     train, test, meta = load_data(args.dataset, args.data_dir, not args.no_download, args.limit)
     if args.batch_size is None:
         args.batch_size = default_batch_size(meta["dataset"])
-    runs, compile_seconds = [], {}
+    runs = [] if runs is None else runs
+    compile_seconds = {}
     for name in names:
         # compile (or load numba's cache) once, apart, so no epoch time includes it
         compile_seconds[name] = warm_up(name, tuple(meta["input_shape"]), args.width, args.batch_size)
@@ -322,12 +326,15 @@ def run_compare(args, log=print) -> dict:
             _, _, info = train_one(name, train, test, meta, args, log)
             info.update(seed=seed, wall_seconds=time.perf_counter() - start)
             runs.append(info)
+            if getattr(args, "metrics_json", None):  # so far, atomically: an interrupted compare keeps its runs
+                write_json(args.metrics_json, {"dataset": args.dataset, "epochs": args.epochs, "seeds": seeds,
+                                               "reference": names[0], "finished": False, "runs": runs})
     summary = summarize_compare(runs, names, seeds)
     log("")
     log(format_compare_table(summary, args, seeds))
     return {"dataset": args.dataset, "epochs": args.epochs, "seeds": seeds, "reference": names[0],
             "train_images": len(train[1]), "test_images": len(test[1]), "compile_seconds": compile_seconds,
-            "summary": summary, "runs": runs}
+            "summary": summary, "finished": True, "runs": runs}
 
 
 def summarize_compare(runs: list[dict], names: list[str], seeds: list[int]) -> list[dict]:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..app import experiment
-from .common import MODELS, add_data_args, add_train_args
+from .common import EXIT_INTERRUPTED, MODELS, add_data_args, add_train_args, check_output_path, interrupt_guard
 
 
 def _compare(args) -> int:
-    result = experiment.run_compare(args)
+    check_output_path(args.metrics_json, "--metrics-json")  # before any training: no finished run is lost
+    runs: list = []
+    with interrupt_guard():
+        try:
+            result = experiment.run_compare(args, runs=runs)
+        except KeyboardInterrupt:
+            kept = f"; {len(runs)} finished runs saved in {args.metrics_json}" if args.metrics_json else ""
+            print(f"\nminisep compare: interrupted after {len(runs)} finished runs{kept}", file=sys.stderr)
+            return EXIT_INTERRUPTED
     if args.metrics_json:
         experiment.write_json(args.metrics_json, result)
     return 0

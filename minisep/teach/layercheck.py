@@ -143,31 +143,22 @@ def format_layer_report(report: GradcheckReport, title: str = "") -> str:
     return "\n".join(parts)
 
 
-def _ints(text: str, name: str):
-    try:
-        values = tuple(int(v) for v in str(text).split(","))
-    except ValueError:
-        raise ValueError(f"--{name}: expected an int or 'a,b', got {text!r}") from None
-    return values[0] if len(values) == 1 else values
+def run_cli(args, kw: dict) -> int:
+    """``minisep gradcheck``: exit code 0 when every gradient matches, 1 otherwise, 2 on bad arguments.
 
-
-def run_cli(args) -> int:
-    """``minisep gradcheck``: exit code 0 when every gradient matches, 1 otherwise, 2 on bad arguments."""
+    ``kw``: check_layer's keyword arguments, already validated option by option by the CLI."""
     import sys
 
+    kw = dict(kw)
+    shape = kw.pop("shape")
     try:
-        shape = tuple(int(v) for v in args.shape.split(","))
-        padding = args.padding if args.padding in ("same", "valid") else _ints(args.padding, "padding")
-        kernel, stride, dilation = _ints(args.kernel, "kernel"), _ints(args.stride, "stride"), _ints(args.dilation, "dilation")
-        report = check_layer(args.layer, shape, out_channels=args.out_channels, kernel=kernel, stride=stride,
-                             padding=padding, dilation=dilation, depth_multiplier=args.depth_multiplier,
-                             bias=not args.no_bias, seed=args.seed, eps=args.eps, atol=args.atol, rtol=args.rtol,
-                             bug=getattr(args, "bug", None))
-    except (ValueError, TypeError) as e:
+        report = check_layer(args.layer, shape, **kw)
+    except (ValueError, TypeError) as e:  # a geometry the options allow but the layer cannot take
         print(f"minisep gradcheck: error: {e}", file=sys.stderr)
         return 2
-    title = (f"{args.layer} layer, x {shape}, kernel {kernel}, stride {stride}, padding {padding!r}, "
-             f"dilation {dilation}, depth multiplier {args.depth_multiplier}, out channels {args.out_channels}")
+    title = (f"{args.layer} layer, x {shape}, kernel {kw['kernel']}, stride {kw['stride']}, padding "
+             f"{kw['padding']!r}, dilation {kw['dilation']}, depth multiplier {kw['depth_multiplier']}, "
+             f"out channels {kw['out_channels']}")
     bug = getattr(args, "bug", None)
     if bug:
         from .bugs import BN_BUGS, DEPTHWISE_BUGS
