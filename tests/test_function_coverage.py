@@ -45,10 +45,28 @@ def test_every_function_has_a_finite_difference_case():
     assert not missing, f"Function subclasses without a case in tests/cases_*.py: {missing}"
 
 
+def functions_in_graph(out) -> set:
+    """Every Function class recorded in the graph that produced ``out`` (out may be a tuple)."""
+    found, seen = set(), set()
+    stack = [t.grad_fn for t in (out if isinstance(out, (tuple, list)) else (out,)) if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.add(node.function)
+        stack.extend(t.grad_fn for t in node.inputs if t.grad_fn is not None)
+    return found
+
+
 @pytest.mark.parametrize(
-    "fn,arrays",
-    [pytest.param(fn, arrays, id=f"{cls.__name__}-{name}") for cls, items in CASES.items() for name, fn, arrays in items],
+    "cls,fn,arrays",
+    [pytest.param(cls, fn, arrays, id=f"{cls.__name__}-{name}") for cls, items in CASES.items()
+     for name, fn, arrays in items],
 )
-def test_gradcheck_case(fn, arrays):
+def test_gradcheck_case(cls, fn, arrays):
     inputs = [Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    recorded = functions_in_graph(fn(*inputs))
+    assert cls in recorded, (f"the case for {cls.__name__} never runs it: its graph holds "
+                             f"{sorted(c.__name__ for c in recorded)}")
     gradcheck(fn, inputs, mode="full")

@@ -140,6 +140,67 @@ def select_cases(args) -> list[KernelCase]:
     return [c for c in cases if only is None or only in c.label]
 
 
+def _options(args) -> tuple[int, int, str] | str:
+    """(repeats, threads, clock) from ``args``, or the one-line error for a bad combination."""
+    import numba
+
+    quick = bool(getattr(args, "quick", False))
+    repeats = getattr(args, "repeats", None) or (10 if quick else 30)
+    if repeats < 1:
+        return f"minisep bench: --repeats must be >= 1, got {repeats}"
+    threads = getattr(args, "threads", None) or numba.get_num_threads()
+    if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+        return f"minisep bench: --threads must be in 1..{numba.config.NUMBA_NUM_THREADS}, got {threads}"
+    clock = getattr(args, "clock", None) or "wall"
+    if clock == "cpu" and threads > 1:
+        return "minisep bench: --clock cpu sums the CPU time of all threads, spinning included: use it with --threads 1"
+    return repeats, threads, clock
+
+
+def _measure(args, torch, cases, variants, repeats, threads, clock, step_batch, progress):
+    """(machine, kernel rows, step rows): every case and training step, timed against its references."""
+    quick = bool(getattr(args, "quick", False))
+    budget = 3.0 if quick else 8.0
+    ref_limit = None if getattr(args, "no_reference", False) else (1.5 if quick else 3.0)
+    numpy_passes(CaseData(cases[0] if cases else TARGET_CASES[0]))["fwd"]()  # picks numba's threading layer
+    progress("minisep bench: measuring the machine...")
+    mach = machine(threads, torch, quick, clock)
+    kernel_rows, step_rows = [], []
+    for case in cases:
+        progress(f"minisep bench: {case.label} {case.dtype}...")
+        row = time_case(case, torch, repeats, budget, ref_limit, clock, bool(getattr(args, "split", False)))
+        row["metrics"] = kernel_metrics(row, mach.floor_gbs)
+        kernel_rows.append(row)
+    for variant in variants:
+        progress(f"minisep bench: training step, {variant}...")
+        step_rows.append(time_steps(variant, torch, repeats, 2 * budget, clock, step_batch))
+    return mach, kernel_rows, step_rows
+
+
+def _report(mach, kernel_rows, step_rows, repeats, clock, load_after) -> list[str]:
+    """The printed report: machine, kernel tables, step table, targets, noise."""
+    lines = [f"minisep bench, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}: {CLOCK_WORDS[clock]} medians of {repeats} "
+             f"calls per timing{' (fewer where a case hit its time budget)' if repeats > 3 else ''}, after warm-up, "
+             f"implementations interleaved", *mach.lines(), ""]
+    if kernel_rows:
+        lines += [*kernel_tables(kernel_rows, mach.floor_gbs), ""]
+        if any("split" in r for r in kernel_rows):
+            lines += [*split_table(kernel_rows, SPLIT), ""]
+    if step_rows:
+        lines += [*step_table(step_rows), ""]
+    lines += target_lines(kernel_rows, step_rows)
+    spreads = [r["metrics"]["spread"] for r in kernel_rows] + [max(s.spread for s in r["stats"].values())
+                                                              for r in step_rows]
+    if spreads:
+        lines.append(f"Noise: spread (IQR/median) median {np.median(spreads):.0%}, worst {max(spreads):.0%}; load "
+                     f"average {mach.load_before:.2f} before, {load_after:.2f} after, on {mach.cores} cores")
+        if mach.load_before > 0.5 and clock == "wall":
+            lines.append("  The machine was busy before the run: other processes took CPU time from it, so the times "
+                         "are slower than on an idle machine, and parallel kernels (here and in torch) wait for "
+                         "descheduled threads. Steadier ratios: --threads 1 --clock cpu.")
+    return lines
+
+
 def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | None = None, stream=None,
               step_batch: int = 128) -> int:
     """Run the benchmark described by ``args`` (quick, repeats, json; benchmarks/run.py adds threads,
@@ -156,19 +217,11 @@ def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | Non
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    quick = bool(getattr(args, "quick", False))
-    repeats = getattr(args, "repeats", None) or (10 if quick else 30)
-    if repeats < 1:
-        say(f"minisep bench: --repeats must be >= 1, got {repeats}")
+    options = _options(args)
+    if isinstance(options, str):
+        say(options)
         return 2
-    threads = getattr(args, "threads", None) or numba.get_num_threads()
-    if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-        say(f"minisep bench: --threads must be in 1..{numba.config.NUMBA_NUM_THREADS}, got {threads}")
-        return 2
-    clock = getattr(args, "clock", None) or "wall"
-    if clock == "cpu" and threads > 1:
-        say("minisep bench: --clock cpu sums the CPU time of all threads, spinning included: use it with --threads 1")
-        return 2
+    repeats, threads, clock = options
     numba.set_num_threads(threads)
     torch = import_torch(not getattr(args, "no_torch", False), say)
     torch_threads = torch.get_num_threads() if torch is not None else None
@@ -176,54 +229,15 @@ def run_bench(args, cases: list[KernelCase] | None = None, variants: tuple | Non
         torch.set_num_threads(threads)  # same number of threads on both sides
     cases = select_cases(args) if cases is None else cases
     variants = (() if getattr(args, "no_models", False) else ("separable", "standard")) if variants is None else variants
-    budget = 3.0 if quick else 8.0
-    ref_limit = None if getattr(args, "no_reference", False) else (1.5 if quick else 3.0)
     try:
-        numpy_passes(CaseData(cases[0] if cases else TARGET_CASES[0]))["fwd"]()  # picks numba's threading layer
-        progress("minisep bench: measuring the machine...")
-        mach = machine(threads, torch, quick, clock)
-        kernel_rows, step_rows = [], []
-        for case in cases:
-            progress(f"minisep bench: {case.label} {case.dtype}...")
-            row = time_case(case, torch, repeats, budget, ref_limit, clock, bool(getattr(args, "split", False)))
-            row["metrics"] = kernel_metrics(row, mach.floor_gbs)
-            kernel_rows.append(row)
-        for variant in variants:
-            progress(f"minisep bench: training step, {variant}...")
-            step_rows.append(time_steps(variant, torch, repeats, 2 * budget, clock, step_batch))
+        mach, kernel_rows, step_rows = _measure(args, torch, cases, variants, repeats, threads, clock, step_batch,
+                                                progress)
     finally:
         if torch is not None:
             torch.set_num_threads(torch_threads)
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    say(f"minisep bench, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}: {CLOCK_WORDS[clock]} medians of {repeats} calls per "
-        f"timing{' (fewer where a case hit its time budget)' if repeats > 3 else ''}, after warm-up, "
-        f"implementations interleaved")
-    for line in mach.lines():
+    for line in _report(mach, kernel_rows, step_rows, repeats, clock, load_after):
         say(line)
-    say()
-    if kernel_rows:
-        for line in kernel_tables(kernel_rows, mach.floor_gbs):
-            say(line)
-        say()
-        if any("split" in r for r in kernel_rows):
-            for line in split_table(kernel_rows, SPLIT):
-                say(line)
-            say()
-    if step_rows:
-        for line in step_table(step_rows):
-            say(line)
-        say()
-    for line in target_lines(kernel_rows, step_rows):
-        say(line)
-    spreads = [r["metrics"]["spread"] for r in kernel_rows] + [max(s.spread for s in r["stats"].values())
-                                                              for r in step_rows]
-    if spreads:
-        say(f"Noise: spread (IQR/median) median {np.median(spreads):.0%}, worst {max(spreads):.0%}; load average "
-            f"{mach.load_before:.2f} before, {load_after:.2f} after, on {mach.cores} cores")
-        if mach.load_before > 0.5 and clock == "wall":
-            say("  The machine was busy before the run: other processes took CPU time from it, so the times are "
-                "slower than on an idle machine, and parallel kernels (here and in torch) wait for descheduled "
-                "threads. Steadier ratios: --threads 1 --clock cpu.")
     bad = [r for r in kernel_rows + step_rows if r.get("ok") is False]
     for r in bad:
         say(f"MISMATCH: {r['case'].label if 'case' in r else r['variant']} disagrees with the oracle")

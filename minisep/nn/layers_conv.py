@@ -19,17 +19,17 @@ import numpy as np
 from . import functional as F
 from . import init
 from ..random import as_rng
-from ..kernels.geometry import check_window_args
+from ..kernels.geometry import check_window_args, pair
 from .layers import BatchNorm2d, ReLU, check_dtype, check_int, check_weight_size
 from .module import Module, Parameter, Sequential
 
 
-def pair(value, name: str, where: str) -> tuple[int, int]:
-    """3 -> (3, 3); (3, 5) stays; anything else is a ValueError."""
-    v = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
-    if not (isinstance(v, (tuple, list)) and len(v) == 2):
-        raise ValueError(f"{where}: {name} must be an int or a pair of ints, got {value!r}")
-    return check_int(v[0], name, where), check_int(v[1], name, where)
+def kernel_pair(value, where: str) -> tuple[int, int]:
+    """3 -> (3, 3); (3, 5) stays; each >= 1 (the one ``pair`` of kernels/geometry.py, plus the bound)."""
+    kh, kw = pair(value, "kernel_size", where)
+    if min(kh, kw) < 1:
+        raise ValueError(f"{where}: kernel_size must be >= 1 in both dimensions, got {value!r}")
+    return kh, kw
 
 
 def _geometry_repr(layer) -> str:
@@ -69,7 +69,7 @@ class Conv2d(Module):
         if C % G or O % G:
             raise ValueError(f"Conv2d: in_channels ({C}) and out_channels ({O}) must both be divisible by "
                              f"groups ({G})")
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.kernel_size = kernel_pair(kernel_size, "Conv2d")
         check_window_args("Conv2d", self.kernel_size, stride, padding, dilation)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         dt = check_dtype(dtype, "Conv2d")
@@ -125,7 +125,7 @@ class DepthwiseConv2d(Module):
         self.in_channels, self.depth_multiplier = depthwise_channels(
             "DepthwiseConv2d", in_channels, out_channels, kernel_size, depth_multiplier)
         self.out_channels = self.in_channels * self.depth_multiplier
-        self.kernel_size = pair(kernel_size, "kernel_size", "DepthwiseConv2d")
+        self.kernel_size = kernel_pair(kernel_size, "DepthwiseConv2d")
         check_window_args("DepthwiseConv2d", self.kernel_size, stride, padding, dilation)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         dt = check_dtype(dtype, "DepthwiseConv2d")

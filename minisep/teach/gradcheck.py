@@ -87,6 +87,62 @@ def _weighted_output(fn, inputs, v):
     return float(np.sum(np.asarray(y.data, dtype=np.float64) * v))
 
 
+def _checked_inputs(inputs) -> tuple[list, list[int]]:
+    """(inputs as Tensors, indices of those that require grad); each of those must be float64."""
+    inputs = [t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=np.float64)) for t in inputs]
+    checked = [k for k, t in enumerate(inputs) if t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad; create them with requires_grad=True")
+    for k in checked:
+        if inputs[k].dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: input {k} has dtype {inputs[k].dtype}; finite differences need float64 "
+                "(convert with Tensor(x.data.astype(np.float64), requires_grad=True))"
+            )
+    return inputs, checked
+
+
+def _full_check(fn, inputs, k: int, v, analytic, eps, atol, rtol, name) -> InputCheck:
+    """Every element e of input k: numeric[e] = (L(x + eps·1_e) − L(x − eps·1_e)) / 2eps, L = Σ v·fn."""
+    x = inputs[k]
+    flat = x.data.reshape(-1)  # a view: perturbations write into x.data
+    numeric = np.empty(x.data.size)
+    for e in range(flat.size):
+        orig = flat[e]
+        flat[e] = orig + eps
+        up = _weighted_output(fn, inputs, v)
+        flat[e] = orig - eps
+        down = _weighted_output(fn, inputs, v)
+        flat[e] = orig
+        numeric[e] = (up - down) / (2 * eps)
+    numeric = numeric.reshape(x.shape)
+    abs_err = np.abs(analytic - numeric)
+    rel_err = abs_err / np.maximum(np.abs(numeric), 1e-12)
+    bad = abs_err - (atol + rtol * np.abs(numeric))
+    worst = np.unravel_index(int(np.argmax(bad)), x.shape) if x.data.size else ()
+    return InputCheck(
+        k, x.shape, float(abs_err.max(initial=0)), float(rel_err.max(initial=0)), tuple(int(i) for i in worst),
+        float(analytic[worst]) if x.data.size else 0.0, float(numeric[worst]) if x.data.size else 0.0,
+        bool((bad <= 0).all()), analytic.copy(), numeric, name)
+
+
+def _direction_check(fn, inputs, k: int, v, analytic, eps, atol, rtol, name, rng) -> InputCheck:
+    """One random direction u: (L(x + eps·u) − L(x − eps·u)) / 2eps against Σ u·analytic."""
+    x = inputs[k]
+    u = rng.standard_normal(x.shape)
+    orig = x.data.copy()
+    x.data[...] = orig + eps * u
+    up = _weighted_output(fn, inputs, v)
+    x.data[...] = orig - eps * u
+    down = _weighted_output(fn, inputs, v)
+    x.data[...] = orig
+    numeric_dd = (up - down) / (2 * eps)
+    analytic_dd = float(np.sum(u * analytic))
+    abs_err = abs(analytic_dd - numeric_dd)
+    return InputCheck(k, x.shape, abs_err, abs_err / max(abs(numeric_dd), 1e-12), (), analytic_dd, numeric_dd,
+                      abs_err <= atol + rtol * abs(numeric_dd), name=name)
+
+
 def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-4,
               mode: str = "full", rng: np.random.Generator | None = None, names=None,
               raise_exception: bool = True) -> GradcheckReport:
@@ -98,19 +154,10 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     if mode not in ("full", "direction"):
         raise ValueError(f"gradcheck: mode must be 'full' or 'direction', got {mode!r}")
     rng = np.random.default_rng(0) if rng is None else rng
-    inputs = [t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=np.float64)) for t in inputs]
-    checked = [k for k, t in enumerate(inputs) if t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad; create them with requires_grad=True")
-    for k in checked:
-        if inputs[k].dtype != np.float64:
-            raise TypeError(
-                f"gradcheck: input {k} has dtype {inputs[k].dtype}; finite differences need float64 "
-                "(convert with Tensor(x.data.astype(np.float64), requires_grad=True))"
-            )
+    inputs, checked = _checked_inputs(inputs)
     names = list(names) if names is not None else [""] * len(inputs)
 
-    y = fn(*inputs)
+    y = fn(*inputs)  # the analytic side: backward of L = Σ v·y, v a fixed random cotangent
     if not isinstance(y, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(y).__name__}")
     v = rng.standard_normal(y.shape)
@@ -123,42 +170,12 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     for k in checked:
         x = inputs[k]
         if not x.data.flags.c_contiguous:
-            x.data = np.ascontiguousarray(x.data)  # so that reshape(-1) below is a view
+            x.data = np.ascontiguousarray(x.data)  # so that reshape(-1) in _full_check is a view
         analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
-        flat = x.data.reshape(-1)  # a view: perturbations write into x.data
         if mode == "full":
-            numeric = np.empty(x.data.size)
-            for e in range(flat.size):
-                orig = flat[e]
-                flat[e] = orig + eps
-                up = _weighted_output(fn, inputs, v)
-                flat[e] = orig - eps
-                down = _weighted_output(fn, inputs, v)
-                flat[e] = orig
-                numeric[e] = (up - down) / (2 * eps)
-            numeric = numeric.reshape(x.shape)
-            abs_err = np.abs(analytic - numeric)
-            rel_err = abs_err / np.maximum(np.abs(numeric), 1e-12)
-            bad = abs_err - (atol + rtol * np.abs(numeric))
-            worst = np.unravel_index(int(np.argmax(bad)), x.shape) if x.data.size else ()
-            results.append(InputCheck(
-                k, x.shape, float(abs_err.max(initial=0)), float(rel_err.max(initial=0)), tuple(int(i) for i in worst),
-                float(analytic[worst]) if x.data.size else 0.0, float(numeric[worst]) if x.data.size else 0.0,
-                bool((bad <= 0).all()), analytic.copy(), numeric, names[k]))
+            results.append(_full_check(fn, inputs, k, v, analytic, eps, atol, rtol, names[k]))
         else:
-            u = rng.standard_normal(x.shape)
-            orig = x.data.copy()
-            x.data[...] = orig + eps * u
-            up = _weighted_output(fn, inputs, v)
-            x.data[...] = orig - eps * u
-            down = _weighted_output(fn, inputs, v)
-            x.data[...] = orig
-            numeric_dd = (up - down) / (2 * eps)
-            analytic_dd = float(np.sum(u * analytic))
-            abs_err = abs(analytic_dd - numeric_dd)
-            results.append(InputCheck(
-                k, x.shape, abs_err, abs_err / max(abs(numeric_dd), 1e-12), (), analytic_dd, numeric_dd,
-                abs_err <= atol + rtol * abs(numeric_dd), name=names[k]))
+            results.append(_direction_check(fn, inputs, k, v, analytic, eps, atol, rtol, names[k], rng))
     report = GradcheckReport(mode, eps, atol, rtol, results)
     if raise_exception and not report.passed:
         raise GradcheckError(report)

@@ -93,6 +93,8 @@ def check_layer(layer: str, shape, *, out_channels: int = 3, kernel=3, stride=1,
     if len(shape) != 4 or any(int(s) < 1 for s in shape):
         raise ValueError(f"shape must be 4 positive ints N,C,H,W, got {tuple(shape)}")
     kernel = (kernel, kernel) if isinstance(kernel, int) else tuple(kernel)
+    if len(kernel) != 2 or any(not isinstance(k, (int, np.integer)) or k < 1 for k in kernel):
+        raise ValueError(f"kernel must be an int >= 1 or a pair (kh, kw) of them, got {kernel!r}")
     rng = np.random.default_rng(seed)
     names, arrays, make_fn = layer_inputs(layer, tuple(int(s) for s in shape), out_channels, kernel,
                                           depth_multiplier, bias, rng, bug)
