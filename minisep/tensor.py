@@ -7,8 +7,7 @@ import numbers
 import numpy as np
 
 from . import autograd
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from .kernels.checks import FLOAT_DTYPES  # the one definition, shared with the kernels
 
 
 def check_dtype(dtype, where: str) -> np.dtype:

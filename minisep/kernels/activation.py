@@ -7,10 +7,10 @@ Backward reads the output y, not a saved mask: y[k] <= 0 exactly when x[k] <= 0,
 alive anyway (it is the next op's input), so no extra array is stored.
 
 Both are memory bound (one compare per element), so the work is split in blocks of BLK contiguous
-elements (jobs for threads.parallel_jobs): each thread streams long runs, and small arrays (below
-PARALLEL_MIN elements) run inline, because handing work to a thread costs tens of µs (milliseconds
-when another process holds the cores), more than the whole loop on a few thousand elements (gradient checks call ReLU thousands
-of times on tiny arrays).
+elements (jobs for threads.parallel_jobs): each thread streams long runs. Small arrays run inline
+on the calling thread, by threads' one rule (work = VALUE_WORK per element): handing work to a
+thread costs tens of µs, more than the whole loop on a few thousand elements (gradient checks call
+ReLU thousands of times on tiny arrays).
 """
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ import numpy as np
 from numba import njit
 
 from .checks import FLOAT_DTYPES
-from .threads import parallel_jobs
+from .threads import VALUE_WORK, parallel_jobs
 
 BLK = 16384  # elements per job: 64 kB of float32, long enough to stream, short enough to balance
-PARALLEL_MIN = 4 * BLK  # below this, one thread inline is faster than handing blocks to threads
 
 
 @njit(cache=True)
@@ -61,15 +60,6 @@ def _relu_backward_jobs(gy, y, gx, b_lo, b_hi):
         _relu_grad_run(gy[lo:hi], y[lo:hi], gx[lo:hi])
 
 
-def _run(kernel, L, *args):
-    """All blocks of L elements: on the threads for big arrays, inline below PARALLEL_MIN."""
-    blocks = (L + BLK - 1) // BLK
-    if L < PARALLEL_MIN:
-        kernel(*args, 0, blocks)
-    else:
-        parallel_jobs(kernel, blocks, *args)
-
-
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """y = 0 where x <= 0, else x (same shape and dtype; a NaN stays NaN)                   -> y
 
@@ -81,7 +71,8 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
         return relu_forward_reference(x)
     flat = np.ascontiguousarray(x).reshape(-1)  # (L,): a view when x is already C-contiguous
     y = np.empty_like(flat)
-    _run(_relu_forward_jobs, flat.shape[0], flat, y)
+    L = flat.shape[0]
+    parallel_jobs(_relu_forward_jobs, -(-L // BLK), flat, y, work=VALUE_WORK * L)  # job b: block b
     return y.reshape(x.shape)
 
 
@@ -100,7 +91,8 @@ def relu_backward(gy: np.ndarray, y: np.ndarray) -> np.ndarray:
     g = np.ascontiguousarray(gy, dtype=y.dtype).reshape(-1)  # (L,)
     v = np.ascontiguousarray(y).reshape(-1)
     gx = np.empty_like(g)
-    _run(_relu_backward_jobs, v.shape[0], g, v, gx)
+    L = v.shape[0]
+    parallel_jobs(_relu_backward_jobs, -(-L // BLK), g, v, gx, work=VALUE_WORK * L)  # job b: block b
     return gx.reshape(y.shape)
 
 

@@ -20,7 +20,8 @@ forward and a read in the backward, and these loops are bound by memory traffic,
 Sums are accumulated in float64 for float32 input (a channel sums ~10⁵ values), with 'reassoc' so
 that they vectorise. The elementwise parts run in x's dtype without fastmath: bn_forward rounds
 exactly as numpy's xh·gamma + beta; bn_backward's gx moves the 1/M onto the two sums (see above).
-Small tensors (below PARALLEL_MIN values) run inline: handing jobs to threads costs tens of µs.
+Small tensors run inline, by threads' one rule (work = VALUE_WORK per value of x): handing jobs to
+threads costs tens of µs.
 """
 from __future__ import annotations
 
@@ -28,15 +29,8 @@ import numpy as np
 from numba import njit
 
 from . import checks
-from .core import REDUCE  # fused multiply-add and reordered (vectorised) sums only
-from .threads import parallel_jobs
-
-
-PARALLEL_MIN = 65536  # values of x below which the serial twins are faster
-
-
-def _serial(x3) -> bool:
-    return x3.size < PARALLEL_MIN or x3.shape[1] < 2
+from .canvas.layout import REDUCE  # fused multiply-add and reordered (vectorised) sums only
+from .threads import VALUE_WORK, parallel_jobs
 
 
 # ---- one channel ------------------------------------------------------------------------------
@@ -132,12 +126,8 @@ def _backward_jobs(gy3, x3, mean, inv, gamma, batch_stats, gx3, sums, consts, c_
 
 
 def _run(kernel, x3, *args):
-    """Every channel: on the threads for big tensors, inline (no thread hand-off) below PARALLEL_MIN."""
-    C = x3.shape[1]
-    if _serial(x3):
-        kernel(*args, 0, C)
-    else:
-        parallel_jobs(kernel, C, *args)
+    """Every channel c of x3 (N, C, L) is job c."""
+    parallel_jobs(kernel, x3.shape[1], *args, work=VALUE_WORK * x3.size)
 
 
 # ---- public entry points ---------------------------------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import ConvGeometry, conv_geometry
+from .geometry import ConvGeometry, is_int
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the one definition: others import it
 
 
 def array4d(a, name: str, op: str, layout: str = "(N, C, H, W)") -> np.ndarray:
@@ -44,11 +44,10 @@ def geometry(g, op: str, in_hw=None, kernel_hw=None) -> ConvGeometry:
     if not isinstance(g, ConvGeometry):
         raise TypeError(f"{op}: g must be a ConvGeometry (from conv_geometry or pool_geometry), "
                         f"got {type(g).__name__}")
-    try:  # a hand-made ConvGeometry must agree with the rule, or the kernels would index past the arrays
-        consistent = conv_geometry(op, g.in_hw, g.kernel_hw, g.stride, g.padding, g.dilation) == g
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{op}: g is not a valid geometry ({error})") from None
-    if not consistent:
+    fault = _geometry_fault(g)  # a hand-made ConvGeometry must follow the rule, or kernels would index past the arrays
+    if fault:
+        raise ValueError(f"{op}: g is not a valid geometry ({fault}); build it with conv_geometry or pool_geometry")
+    if _out_hw(g) != tuple(g.out_hw):
         raise ValueError(f"{op}: g is inconsistent: out_hw={g.out_hw} does not follow from its other fields "
                          f"{g[:5]}; build it with conv_geometry or pool_geometry")
     if in_hw is not None and tuple(in_hw) != g.in_hw:
@@ -58,6 +57,27 @@ def geometry(g, op: str, in_hw=None, kernel_hw=None) -> ConvGeometry:
         raise ValueError(f"{op}: w has a {tuple(kernel_hw)} kernel (kh, kw) but the geometry "
                          f"g was built for kernel_hw={g.kernel_hw}")
     return g
+
+
+_FIELDS = (("in_hw", 2, 1), ("kernel_hw", 2, 1), ("stride", 2, 1), ("dilation", 2, 1), ("padding", 4, 0),
+           ("out_hw", 2, 1))  # (field, length, smallest value)
+
+
+def _geometry_fault(g: ConvGeometry) -> str | None:
+    """What is wrong with the fields of g (each a tuple of ints of the right length and sign), or None.
+    Cheap (no argument parsing): conv_geometry validated g's arguments when it built g."""
+    for (name, length, least), value in zip(_FIELDS, g):
+        if not isinstance(value, tuple) or len(value) != length or not all(is_int(v) for v in value):
+            return f"{name} must be a tuple of {length} ints, got {value!r}"
+        if min(value) < least:
+            return f"{name} must be >= {least} in every dimension, got {value!r}"
+    return None
+
+
+def _out_hw(g: ConvGeometry) -> tuple[int, int]:
+    """(P, Q) from the other fields by conv_geometry's rule, P = (H + pt + pb - ((kh-1)·dh + 1)) // sh + 1."""
+    (H, W), (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr), _ = g
+    return (H + pt + pb - (kh - 1) * dh - 1) // sh + 1, (W + pl + pr - (kw - 1) * dw - 1) // sw + 1
 
 
 def grad_shape(gy: np.ndarray, expected: tuple, op: str, name: str = "gy") -> None:

@@ -7,7 +7,7 @@ x (N, C, H, W), w (O, C, kh, kw), y (N, O, P, Q); xp is x zero-padded by g.paddi
     gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
 
 gx is the convolution of gy (placed on the stride grid) with the kernel flipped in i, j and its
-in/out channels swapped: the same jitted correlation as the forward pass (see core.py), whose "taps"
+in/out channels swapped: the same jitted correlation as the forward pass (see canvas/layout.py), whose "taps"
 are the C·kh·kw pairs (plane c, shift i·dh·Wc + j·dw) of the padded canvas.
 """
 from __future__ import annotations
@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import checks, core, dense
+from . import checks
+from .canvas.dense import corr_dense, wgrad_dense
+from .canvas.layout import canvas, grad_input_buffer
 from .geometry import ConvGeometry, zero_padded
 from .windows import fold, windows
 
@@ -33,15 +35,13 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
         xp, gp = zero_padded(x, g)
         return conv2d_forward_loops(xp, w, gp)
     N, C = x.shape[:2]
-    O, (kh, kw), (sh, sw), (P, Q) = w.shape[0], g.kernel_hw, g.stride, g.out_hw
-    cv = core.canvas(g)
-    lead, A, B = cv.x_box
+    O, (kh, kw), (P, Q) = w.shape[0], g.kernel_hw, g.out_hw
+    cv = canvas(g)
     y = np.empty((N, O, P, Q), x.dtype)
-    with core.threads_for(N * O * C * kh * kw * P * Q):
-        # per sample n: x[n] on a padded canvas (C planes of Lx, in a scratch buffer); tap (c, i, j) is the
-        # shift c·(plane stride) + i·dh·Wc + j·dw, and (p, q) sits at u = p·sh·Wc + q·sw
-        dense.corr_dense(x, lead, cv.Wc, 1, A, B, cv.Lx, core.padded_rows(w.reshape(O, C * kh * kw)), cv.taps,
-                         y, 0, sh * cv.Wc, sw, P, Q, dense.out_segments(N, cv.Lx, P, Q, sh * cv.Wc, sw))
+    # per sample n: x[n] placed on a padded canvas (C planes of Lx, in a scratch buffer); tap (c, i, j) is
+    # the shift c·(plane stride) + i·dh·Wc + j·dw, and y[n, o, p, q] is read at u = p·sh·Wc + q·sw
+    corr_dense(x, w.reshape(O, C * kh * kw), cv.taps, y, place=cv.x_grid, read=cv.y_grid, plane=cv.Lx,
+               work=N * O * C * kh * kw * P * Q)
     return y
 
 
@@ -59,17 +59,15 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
         # the loops sum only real terms, as torch's transposed conv does
         return conv2d_backward_input_loops(gy, w, g)
     N, (O, C, kh, kw) = gy.shape[0], w.shape
-    (H, W), (sh, sw), (P, Q) = g.in_hw, g.stride, g.out_hw
-    cv = core.canvas(g)
-    lead, A, B = cv.x_box
-    # wf[c, o·T + t] = w[o, c, kh-1-i, kw-1-j]
+    (H, W), (P, Q) = g.in_hw, g.out_hw
+    cv = canvas(g)
+    # wf[c, o·T + t] = w[o, c, kh-1-i, kw-1-j]: flipped taps, in/out channels swapped
     wf = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(C, O * kh * kw)
-    gx = core.grad_input_buffer((N, C, H, W), gy.dtype, cv.x_box)  # zeros where no output reads x
-    with core.threads_for(N * O * C * kh * kw * P * Q):
-        # per sample n: gy[n] on the stride grid of a canvas (O·Lg); x[h, w] sits at lead + h·Wc + w,
-        # so the correlation's output, cropped, is gx
-        dense.corr_dense(gy, cv.M, sh * cv.Wc, sw, P, Q, cv.Lg, core.padded_rows(wf), cv.taps,
-                         gx, lead, cv.Wc, 1, A, B, dense.out_segments(N, cv.Lg, A, B, cv.Wc, 1))
+    gx = grad_input_buffer((N, C, H, W), gy.dtype, cv.x_grid)  # zeros where no output reads x
+    # the forward correlation with the grids swapped and the taps flipped: per sample n, gy[n] placed on
+    # the stride grid of a canvas (O planes of Lg), gx[n] read off x's grid
+    corr_dense(gy, wf, cv.taps, gx, place=cv.gy_grid, read=cv.x_grid, plane=cv.Lg,
+               work=N * O * C * kh * kw * P * Q)
     return gx
 
 
@@ -86,12 +84,12 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np
         # kernel would also multiply canvas zeros that no formula term has
         xp, gp = zero_padded(x, g)
         return conv2d_backward_weight_loops(xp, gy, gp)
-    O, (kh, kw), (sh, sw), (P, Q) = gy.shape[1], g.kernel_hw, g.stride, g.out_hw
-    cv = core.canvas(g)
-    lead, A, B = cv.x_box
-    with core.threads_for(N * O * C * kh * kw * P * Q):
-        # per sample: x[n] on its canvas, gy[n] on the output grid u = p·sh·Wc + q·sw; one dot product per (o, c, tap)
-        gw = dense.wgrad_dense(x, gy, lead, cv.Wc, A, B, cv.Lx, cv.taps, sh * cv.Wc, sw, core.wgrad_chunks(N))
+    O, (kh, kw), (P, Q) = gy.shape[1], g.kernel_hw, g.out_hw
+    cv = canvas(g)
+    # per sample: x[n] placed on its canvas, gy[n] on the output grid u = p·sh·Wc + q·sw; one dot product
+    # per (o, c, tap)
+    gw = wgrad_dense(x, gy, cv.taps, place=cv.x_grid, read=cv.y_grid, plane=cv.Lx,
+                     work=N * O * C * kh * kw * P * Q)
     return gw.reshape(O, C, kh, kw)  # (O, C·T) -> (O, C, kh, kw)
 
 

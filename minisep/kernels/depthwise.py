@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import checks, core, grouped
+from . import checks
+from .canvas.grouped import grouped_corr, grouped_wgrad
+from .canvas.layout import canvas, grad_input_buffer
 from .geometry import ConvGeometry, zero_padded
 from .windows import fold, windows
 
@@ -49,15 +51,13 @@ def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarr
         xp, gp = zero_padded(x, g)
         return depthwise_forward_loops(xp, w, gp)
     N, C = x.shape[:2]
-    (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
-    cv = core.canvas(g)
-    lead, A, B = cv.x_box
+    (kh, kw), (P, Q) = g.kernel_hw, g.out_hw
+    cv = canvas(g)
     y = np.empty((N, C * m, P, Q), x.dtype)
-    with core.threads_for(N * C * m * kh * kw * P * Q):
-        # per plane (n, c): x[n, c] on a padded canvas (Hc·Wc), then output o = c·m+k reads it at the
-        # kh·kw tap offsets; (p, q) sits at u = p·sh·Wc + q·sw
-        grouped.grouped_corr(x, 1, lead, cv.Wc, 1, A, B, cv.Lx, w.reshape(C * m, kh * kw), cv.taps, m,
-                             y, 0, sh * cv.Wc, sw, P, Q)
+    # per plane (n, c): x[n, c] placed on a padded canvas (Hc·Wc), y[n, c·m+k] read off its stride grid,
+    # u = p·sh·Wc + q·sw, as Σ_t w[c·m+k, 0, i, j]·cv[taps[t] + u] with taps[t] = i·dh·Wc + j·dw
+    grouped_corr(x, w.reshape(C, m, kh * kw), cv.taps, y, place=cv.x_grid, read=cv.y_grid, plane=cv.Lx,
+                 work=N * C * m * kh * kw * P * Q)
     return y
 
 
@@ -73,17 +73,15 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
         # the loops sum only real terms, as torch's transposed conv does
         return depthwise_backward_input_loops(gy, w, g, C)
     N = gy.shape[0]
-    (H, W), (kh, kw), (sh, sw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.out_hw
-    cv = core.canvas(g)
-    lead, A, B = cv.x_box
-    # wf[c, k·T + t] = w[c·m+k, 0, kh-1-i, kw-1-j]: flipped taps, the m filters of channel c side by side
-    wf = np.ascontiguousarray(w[:, 0, ::-1, ::-1]).reshape(C, m * kh * kw)
-    base = (np.arange(m)[:, None] * cv.Lg + cv.taps[None, :]).ravel()  # (m·T,) plane k, tap t
-    gx = core.grad_input_buffer((N, C, H, W), gy.dtype, cv.x_box)  # zeros where no output reads x
-    with core.threads_for(N * C * m * kh * kw * P * Q):
-        # per plane (n, c): the m planes gy[n, c·m+k] on the stride grid of a canvas (m·Lg), then one
-        # correlation with the flipped taps; x[h, w] sits at lead + h·Wc + w: the output, cropped
-        grouped.grouped_corr(gy, m, cv.M, sh * cv.Wc, sw, P, Q, cv.Lg, wf, base, 1, gx, lead, cv.Wc, 1, A, B)
+    (H, W), (kh, kw), (P, Q) = g.in_hw, g.kernel_hw, g.out_hw
+    cv = canvas(g)
+    # wf[c, 0, k·T + t] = w[c·m+k, 0, kh-1-i, kw-1-j]: flipped taps, the m filters of channel c side by side
+    wf = np.ascontiguousarray(w[:, 0, ::-1, ::-1]).reshape(C, 1, m * kh * kw)
+    gx = grad_input_buffer((N, C, H, W), gy.dtype, cv.x_grid)  # zeros where no output reads x
+    # the forward correlation with the grids swapped and the taps flipped: per plane (n, c), the m planes
+    # gy[n, c·m+k] placed on the stride grid of m canvas planes (Lg apart), gx[n, c] read off x's grid
+    grouped_corr(gy, wf, cv.taps, gx, place=cv.gy_grid, read=cv.x_grid, plane=cv.Lg,
+                 work=N * C * m * kh * kw * P * Q)
     return gx
 
 
@@ -107,13 +105,11 @@ def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) ->
         # kernel would also multiply canvas zeros that no formula term has
         xp, gp = zero_padded(x, g)
         return depthwise_backward_weight_loops(xp, gy, gp)
-    (kh, kw), (sh, sw), (P, Q) = g.kernel_hw, g.stride, g.out_hw
-    cv = core.canvas(g)
-    lead, A, B = cv.x_box
-    with core.threads_for(N * C * m * kh * kw * P * Q):
-        # per sample chunk: x[n, c] on a canvas, gy[n, c·m+k] on the output grid, kh·kw dot products
-        gw = grouped.grouped_wgrad(x, gy, lead, A, B, cv.Wc, cv.Lx, cv.taps, sh, sw,
-                                   core.wgrad_chunks(N))  # (C·m, T): sums over n and (p, q)
+    (kh, kw), (P, Q) = g.kernel_hw, g.out_hw
+    cv = canvas(g)
+    # per sample: x[n, c] placed on a canvas, gy[n, c·m+k] on the output grid, kh·kw dot products
+    gw = grouped_wgrad(x, gy, cv.taps, place=cv.x_grid, read=cv.y_grid, plane=cv.Lx,
+                       work=N * C * m * kh * kw * P * Q)  # (C·m, T): sums over n and (p, q)
     return gw.reshape(C * m, 1, kh, kw)
 
 

@@ -36,7 +36,7 @@ class ConvGeometry(NamedTuple):
     out_hw: tuple[int, int]  # (P, Q)
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
     # bool is an int subclass in Python, but True as a stride is almost surely a mistake
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
@@ -55,7 +55,7 @@ def _bounded(items: tuple[int, ...], value, name: str, op: str) -> tuple[int, ..
 def _int_tuple(value, length: int, name: str, op: str, expected: str) -> tuple[int, ...]:
     """Turn an int (repeated) or a sequence of `length` ints into a tuple of Python ints."""
     value = _scalar(value)
-    if _is_int(value):
+    if is_int(value):
         return _bounded((int(value),) * length, value, name, op)
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)):
         raise TypeError(f"{op}: {name} must be {expected}, got {value!r} of type {type(value).__name__}")
@@ -64,7 +64,7 @@ def _int_tuple(value, length: int, name: str, op: str, expected: str) -> tuple[i
         raise ValueError(f"{op}: {name} must be {expected}, got {value!r} with {len(items)} elements")
     items = [_scalar(item) for item in items]
     for item in items:
-        if not _is_int(item):
+        if not is_int(item):
             raise TypeError(f"{op}: {name} must be {expected}, got {value!r} "
                             f"containing {item!r} of type {type(item).__name__}")
     return _bounded(tuple(int(item) for item in items), value, name, op)
@@ -86,7 +86,7 @@ def _explicit_padding(padding, op: str) -> tuple[int, int, int, int]:
     """int -> all four sides, (ph, pw) -> symmetric, (pt, pb, pl, pr) -> as given."""
     expected = "an int, a pair (ph, pw), a 4-tuple (pt, pb, pl, pr), 'same' or 'valid'"
     padding = _scalar(padding)
-    if _is_int(padding):
+    if is_int(padding):
         pads = _bounded((int(padding),) * 4, padding, "padding", op)
     else:
         if isinstance(padding, (str, bytes)) or not isinstance(padding, (tuple, list, np.ndarray)):

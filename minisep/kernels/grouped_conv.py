@@ -26,11 +26,10 @@ import numpy as np
 from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
 
-# the public kernel API only (minisep.kernels imports this module after these names exist)
-from . import (ConvGeometry, conv2d_backward_input, conv2d_backward_weight, conv2d_forward, conv_geometry,
-               depthwise_backward_input, depthwise_backward_weight, depthwise_forward)
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from . import checks
+from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
+from .geometry import ConvGeometry
 
 
 # ---- argument checks: in Python, before any jitted code or allocation --------------------------
@@ -44,22 +43,6 @@ def check_groups(groups, op: str) -> int:
     return int(groups)
 
 
-def _array(a, name: str, op: str, layout: str) -> np.ndarray:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(a).__name__}")
-    if a.ndim != 4 or min(a.shape[1:]) < 1:
-        raise ValueError(f"{op}: {name} must be 4-D {layout} with every size after the first >= 1, "
-                         f"got shape {a.shape}")
-    if a.dtype not in FLOATS:
-        raise TypeError(f"{op}: {name} must have dtype float32 or float64, got {a.dtype}")
-    return np.ascontiguousarray(a)
-
-
-def _dtypes(a, a_name, b, b_name, op):
-    if a.dtype != b.dtype:
-        raise TypeError(f"{op}: {a_name} and {b_name} must have the same dtype, got {a.dtype} and {b.dtype}")
-
-
 def check_channels(C: int, O: int, Cg: int, groups: int, op: str, what: str = "x") -> None:
     """C and O divisible by groups, and w.shape[1] == C / groups (PyTorch's layout)."""
     if C % groups:
@@ -71,55 +54,32 @@ def check_channels(C: int, O: int, Cg: int, groups: int, op: str, what: str = "x
                          f"{C} input channels and groups={groups}, got w.shape[1] = {Cg}")
 
 
-def _geometry(g, op: str, in_hw=None, kernel_hw=None) -> ConvGeometry:
-    """g is a ConvGeometry that follows the rule of conv_geometry and fits x and w."""
-    if not isinstance(g, ConvGeometry):
-        raise TypeError(f"{op}: g must be a ConvGeometry (from conv_geometry), got {type(g).__name__}")
-    try:
-        consistent = conv_geometry(op, g.in_hw, g.kernel_hw, g.stride, g.padding, g.dilation) == g
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{op}: g is not a valid geometry ({error})") from None
-    if not consistent:
-        raise ValueError(f"{op}: g is inconsistent (out_hw={g.out_hw}); build it with conv_geometry")
-    if in_hw is not None and tuple(in_hw) != g.in_hw:
-        raise ValueError(f"{op}: the input is {tuple(in_hw)} pixels (H, W) but g was built for {g.in_hw}")
-    if kernel_hw is not None and tuple(kernel_hw) != g.kernel_hw:
-        raise ValueError(f"{op}: w has a {tuple(kernel_hw)} kernel but g was built for {g.kernel_hw}")
-    return g
-
-
-def _gy(gy, expected, op):
-    if gy.shape != tuple(expected):
-        raise ValueError(f"{op}: gy must have the forward output's shape {tuple(expected)} (N, O, P, Q), "
-                         f"got shape {gy.shape}")
-
-
 def _forward_args(op, x, w, g, groups):
-    x, w = _array(x, "x", op, "(N, C, H, W)"), _array(w, "w", op, "(O, C/groups, kh, kw)")
-    _dtypes(x, "x", w, "w", op)
+    x, w = checks.array4d(x, "x", op), checks.array4d(w, "w", op, "(O, C/groups, kh, kw)")
+    checks.same_dtype(x, "x", w, "w", op)
     G = check_groups(groups, op)
     check_channels(x.shape[1], w.shape[0], w.shape[1], G, op)
-    _geometry(g, op, x.shape[2:], w.shape[2:])
+    checks.geometry(g, op, x.shape[2:], w.shape[2:])
     return x, w, G
 
 
 def _input_args(op, gy, w, g, groups):
-    gy, w = _array(gy, "gy", op, "(N, O, P, Q)"), _array(w, "w", op, "(O, C/groups, kh, kw)")
-    _dtypes(gy, "gy", w, "w", op)
+    gy, w = checks.array4d(gy, "gy", op, "(N, O, P, Q)"), checks.array4d(w, "w", op, "(O, C/groups, kh, kw)")
+    checks.same_dtype(gy, "gy", w, "w", op)
     G = check_groups(groups, op)
     check_channels(G * w.shape[1], w.shape[0], w.shape[1], G, op)
-    _geometry(g, op, kernel_hw=w.shape[2:])
-    _gy(gy, (gy.shape[0], w.shape[0]) + g.out_hw, op)
+    checks.geometry(g, op, kernel_hw=w.shape[2:])
+    checks.grad_shape(gy, (gy.shape[0], w.shape[0]) + g.out_hw, op)
     return gy, w, G
 
 
 def _weight_args(op, x, gy, g, groups):
-    x, gy = _array(x, "x", op, "(N, C, H, W)"), _array(gy, "gy", op, "(N, O, P, Q)")
-    _dtypes(x, "x", gy, "gy", op)
+    x, gy = checks.array4d(x, "x", op), checks.array4d(gy, "gy", op, "(N, O, P, Q)")
+    checks.same_dtype(x, "x", gy, "gy", op)
     G = check_groups(groups, op)
     check_channels(x.shape[1], gy.shape[1], x.shape[1] // G, G, op)
-    _geometry(g, op, x.shape[2:])
-    _gy(gy, (x.shape[0], gy.shape[1]) + g.out_hw, op)
+    checks.geometry(g, op, x.shape[2:])
+    checks.grad_shape(gy, (x.shape[0], gy.shape[1]) + g.out_hw, op)
     return x, gy, G
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import checks, core, dense
+from . import checks
+from .canvas.dense import corr_dense, wgrad_dense
+from .canvas.layout import TILE, Grid
 
 
 def pointwise_forward(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -28,10 +30,9 @@ def pointwise_forward(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     O = w.shape[0]
     y = np.empty((N, O, H, W), x.dtype)
     # plane c of sample n starts at c·H·W; the wide positions u = h·W + w are the pixels themselves
-    with core.threads_for(N * O * C * H * W):
-        plane = _plane(H, W)
-        dense.corr_dense(x, 0, W, 1, H, W, plane, core.padded_rows(w.reshape(O, C)), ONE_TAP,
-                         y, 0, W, 1, H, W, dense.out_segments(N, plane, H, W, W, 1))
+    pixels = Grid(0, W, 1, H, W)
+    corr_dense(x, w.reshape(O, C), ONE_TAP, y, place=pixels, read=pixels, plane=_plane(H, W),
+               work=N * O * C * H * W)
     return y
 
 
@@ -46,11 +47,9 @@ def pointwise_backward_input(gy: np.ndarray, w: np.ndarray) -> np.ndarray:
     N, O, H, W = gy.shape
     C = w.shape[1]
     gx = np.empty((N, C, H, W), gy.dtype)
-    wt = core.padded_rows(np.ascontiguousarray(w.reshape(O, C).T))  # (C, O) transposed matrix
-    with core.threads_for(N * O * C * H * W):
-        plane = _plane(H, W)
-        dense.corr_dense(gy, 0, W, 1, H, W, plane, wt, ONE_TAP, gx, 0, W, 1, H, W,
-                         dense.out_segments(N, plane, H, W, W, 1))
+    wt = np.ascontiguousarray(w.reshape(O, C).T)  # (C, O) transposed matrix
+    pixels = Grid(0, W, 1, H, W)
+    corr_dense(gy, wt, ONE_TAP, gx, place=pixels, read=pixels, plane=_plane(H, W), work=N * O * C * H * W)
     return gx
 
 
@@ -64,8 +63,9 @@ def pointwise_backward_weight(x: np.ndarray, gy: np.ndarray) -> np.ndarray:
                          f"got gy shape {gy.shape}")
     N, C, H, W = x.shape
     O = gy.shape[1]
-    with core.threads_for(N * O * C * H * W):
-        gw = dense.wgrad_dense(x, gy, 0, W, H, W, _plane(H, W), ONE_TAP, W, 1, core.wgrad_chunks(N))  # (O, C)
+    pixels = Grid(0, W, 1, H, W)
+    gw = wgrad_dense(x, gy, ONE_TAP, place=pixels, read=pixels, plane=_plane(H, W),
+                     work=N * O * C * H * W)  # (O, C)
     return gw.reshape(O, C, 1, 1)
 
 
@@ -74,8 +74,8 @@ ONE_TAP = np.zeros(1, np.int64)  # a 1x1 kernel: the only tap is the pixel itsel
 
 def _plane(H: int, W: int) -> int:
     """The canvas plane handed to the dense kernels: 0 (use x's own planes, no copy) for large images;
-    H·W (copy, so that dense.py can stack small images into long loops) below core.TILE / 2 pixels."""
-    return H * W if 2 * H * W <= core.TILE else 0
+    H·W (copy, so that canvas/dense.py can stack small images into long loops) below TILE / 2 pixels."""
+    return H * W if 2 * H * W <= TILE else 0
 
 
 def _weight(w, op):

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import checks, core
-from .threads import parallel_jobs
+from . import checks
 from .geometry import ConvGeometry, pair
+from .threads import parallel_jobs
 from .windows import fold, windows
 
 
@@ -47,9 +47,13 @@ def _grad_inputs(op, gy, g):
     return gy
 
 
+# ---- job kernels: job nc = (n, c) writes only [n, c] of its outputs (threads.parallel_jobs) -------
+
 @njit(cache=True, nogil=True)
-def _max_pool_forward_jobs(x, kh, kw, sh, sw, pt, pl, P, Q, y, arg, nc_lo, nc_hi):
-    N, C, H, W = x.shape
+def _max_pool_forward_jobs(x, g, y, arg, nc_lo, nc_hi):
+    """y[n, c, p, q] = max over the clipped window, arg = h·W + w of the first maximum in (i, j) order."""
+    (H, W), (kh, kw), (sh, sw), _, (pt, _, pl, _), (P, Q) = g
+    C = x.shape[1]
     for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only y[n, c] and arg[n, c]
         n, c = nc // C, nc % C
         img = x[n, c]
@@ -70,21 +74,13 @@ def _max_pool_forward_jobs(x, kh, kw, sh, sw, pt, pl, P, Q, y, arg, nc_lo, nc_hi
                 arg[n, c, p, q] = best_h * W + best_w
 
 
-def _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q):
-    N, C, H, W = x.shape
-    y = np.empty((N, C, P, Q), x.dtype)
-    arg = np.empty((N, C, P, Q), np.int64)
-    # job (n, c) writes only [n, c] of the outputs
-    parallel_jobs(_max_pool_forward_jobs, N * C, x, kh, kw, sh, sw, pt, pl, P, Q, y, arg)
-    return y, arg
-
-
 @njit(cache=True, nogil=True)
-def _max_pool_forward_inside_jobs(x, kh, kw, sh, sw, P, Q, y, arg, nc_lo, nc_hi):
-    """_max_pool_forward when no window is clipped (no padding): the same comparisons in the same (i, j)
-    order per output, but with the output column q innermost, so one loop compares a whole output row
-    against window tap (i, j) without bounds tests (branch-free selects; it vectorises)."""
-    N, C, H, W = x.shape
+def _max_pool_forward_inside_jobs(x, g, y, arg, nc_lo, nc_hi):
+    """_max_pool_forward_jobs when no window is clipped (no padding): the same comparisons in the same
+    (i, j) order per output, but with the output column q innermost, so one loop compares a whole output
+    row against window tap (i, j) without bounds tests (branch-free selects; it vectorises)."""
+    (_, W), (kh, kw), (sh, sw), _, _, (P, Q) = g
+    C = x.shape[1]
     for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only y[n, c] and arg[n, c]
         n, c = nc // C, nc % C
         img = x[n, c]
@@ -100,6 +96,7 @@ def _max_pool_forward_inside_jobs(x, kh, kw, sh, sw, P, Q, y, arg, nc_lo, nc_hi)
                     if i == 0 and j == 0:
                         continue
                     offset = (p * sh + i) * W + j
+                    # y[n, c, p, q] = max(y, x[n, c, p·sh + i, q·sw + j]) for every q of the row
                     for q in range(Q):
                         v = row[q * sw + j]
                         take = v > best[q] or v != v  # a NaN wins, as in PyTorch
@@ -107,18 +104,10 @@ def _max_pool_forward_inside_jobs(x, kh, kw, sh, sw, P, Q, y, arg, nc_lo, nc_hi)
                         where[q] = offset + q * sw if take else where[q]
 
 
-def _max_pool_forward_inside(x, kh, kw, sh, sw, P, Q):
-    N, C, H, W = x.shape
-    y = np.empty((N, C, P, Q), x.dtype)
-    arg = np.empty((N, C, P, Q), np.int64)
-    # job (n, c) writes only [n, c] of the outputs
-    parallel_jobs(_max_pool_forward_inside_jobs, N * C, x, kh, kw, sh, sw, P, Q, y, arg)
-    return y, arg
-
-
 @njit(cache=True, nogil=True)
-def _max_pool_backward_jobs(gy, arg, H, W, gx, nc_lo, nc_hi):
-    C = gy.shape[1]  # gy, arg (N, C, P, Q); gx (N, C, H·W)
+def _max_pool_backward_jobs(gy, arg, gx, nc_lo, nc_hi):
+    """gx[n, c, argmax[n, c, p, q]] += gy[n, c, p, q].   gy, arg (N, C, P, Q); gx (N, C, H·W)"""
+    C = gy.shape[1]
     for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only gx[n, c]: scatter-add inside one image
         n, c = nc // C, nc % C
         flat, g_img, a_img = gx[n, c], gy[n, c], arg[n, c]
@@ -127,16 +116,11 @@ def _max_pool_backward_jobs(gy, arg, H, W, gx, nc_lo, nc_hi):
                 flat[a_img[p, q]] += g_img[p, q]
 
 
-def _max_pool_backward(gy, arg, H, W):
-    N, C = gy.shape[0], gy.shape[1]
-    gx = np.zeros((N, C, H * W), gy.dtype)
-    parallel_jobs(_max_pool_backward_jobs, N * C, gy, arg, H, W, gx)  # job (n, c) writes only gx[n, c]
-    return gx.reshape(N, C, H, W)
-
-
 @njit(cache=True, nogil=True)
-def _avg_pool_forward_jobs(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad, y, nc_lo, nc_hi):
-    N, C, H, W = x.shape
+def _avg_pool_forward_jobs(x, g, include_pad, y, nc_lo, nc_hi):
+    """y[n, c, p, q] = Σ over the clipped window / D[p, q]"""
+    (H, W), (kh, kw), (sh, sw), _, (pt, _, pl, _), (P, Q) = g
+    C = x.shape[1]
     zero = np.zeros(1, x.dtype)[0]
     for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only y[n, c]
         n, c = nc // C, nc % C
@@ -154,17 +138,11 @@ def _avg_pool_forward_jobs(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad, y, nc_l
                 y[n, c, p, q] = s / (kh * kw if include_pad else (i_hi - i_lo) * (j_hi - j_lo))
 
 
-def _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, include_pad):
-    N, C, H, W = x.shape
-    y = np.empty((N, C, P, Q), x.dtype)
-    # job (n, c) writes only [n, c] of the outputs
-    parallel_jobs(_avg_pool_forward_jobs, N * C, x, kh, kw, sh, sw, pt, pl, P, Q, include_pad, y)
-    return y
-
-
 @njit(cache=True, nogil=True)
-def _avg_pool_backward_jobs(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad, gx, nc_lo, nc_hi):
-    N, C, P, Q = gy.shape
+def _avg_pool_backward_jobs(gy, g, include_pad, gx, nc_lo, nc_hi):
+    """gx[n, c, h, w] += gy[n, c, p, q] / D[p, q] over every window (p, q) holding (h, w)"""
+    (H, W), (kh, kw), (sh, sw), _, (pt, _, pl, _), (P, Q) = g
+    C = gy.shape[1]
     for nc in range(nc_lo, nc_hi):  # iteration (n, c) writes only gx[n, c]
         n, c = nc // C, nc % C
         img = gx[n, c]
@@ -180,13 +158,7 @@ def _avg_pool_backward_jobs(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad, gx, n
                         img[h0 + i, w0 + j] += v
 
 
-def _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, include_pad):
-    N, C, P, Q = gy.shape
-    gx = np.zeros((N, C, H, W), gy.dtype)
-    # job (n, c) writes only [n, c] of the outputs
-    parallel_jobs(_avg_pool_backward_jobs, N * C, gy, H, W, kh, kw, sh, sw, pt, pl, include_pad, gx)
-    return gx
-
+# ---- public entry points: validate, allocate, run the jobs (one per (n, c) plane) ----------------
 
 def max_pool2d_forward(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, np.ndarray]:
     """y[n, c, p, q] = max_{i,j} xp[n, c, p·sh + i, q·sw + j]  (xp: x padded with -inf)
@@ -194,12 +166,13 @@ def max_pool2d_forward(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, np.n
     argmax[n, c, p, q] = h·W + w of the first maximum in (i, j) order (int64)       -> (y, argmax)
     """
     x = _pool_inputs("max_pool2d_forward", x, g)
-    (kh, kw), (sh, sw), (pt, _, pl, _), (P, Q) = g.kernel_hw, g.stride, g.padding, g.out_hw
-    (H, W) = g.in_hw
-    with core.threads_for(x.shape[0] * x.shape[1] * P * Q * kh * kw):
-        if pt == 0 and pl == 0 and (P - 1) * sh + kh <= H and (Q - 1) * sw + kw <= W:  # no window clipped
-            return _max_pool_forward_inside(x, kh, kw, sh, sw, P, Q)
-        return _max_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q)
+    (H, W), (kh, kw), (sh, sw), _, (pt, _, pl, _), (P, Q) = g
+    N, C = x.shape[:2]
+    y, arg = np.empty((N, C, P, Q), x.dtype), np.empty((N, C, P, Q), np.int64)
+    inside = pt == 0 and pl == 0 and (P - 1) * sh + kh <= H and (Q - 1) * sw + kw <= W  # no window clipped
+    parallel_jobs(_max_pool_forward_inside_jobs if inside else _max_pool_forward_jobs, N * C, x, g, y, arg,
+                  work=N * C * P * Q * kh * kw)
+    return y, arg
 
 
 def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, g: ConvGeometry) -> np.ndarray:
@@ -214,24 +187,29 @@ def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, g: ConvGeometry) -> 
     if argmax.size and (argmax.min() < 0 or argmax.max() >= H * W):
         raise ValueError(f"{op}: argmax values must be flat indices h·W + w in [0, {H * W}), "
                          f"got values in [{argmax.min()}, {argmax.max()}]")
-    with core.threads_for(gy.size):
-        return _max_pool_backward(gy, np.ascontiguousarray(argmax), H, W)
+    N, C = gy.shape[:2]
+    gx = np.zeros((N, C, H * W), gy.dtype)  # (N, C, H·W): argmax holds flat indices
+    parallel_jobs(_max_pool_backward_jobs, N * C, gy, np.ascontiguousarray(argmax), gx, work=gy.size)
+    return gx.reshape(N, C, H, W)
 
 
 def avg_pool2d_forward(x: np.ndarray, g: ConvGeometry, count_include_pad: bool = True) -> np.ndarray:
     """y[n, c, p, q] = Σ_{h ∈ rows(p), w ∈ cols(q)} x[n, c, h, w] / D[p, q]                  -> (N, C, P, Q)"""
     x = _pool_inputs("avg_pool2d_forward", x, g)
-    (kh, kw), (sh, sw), (pt, _, pl, _), (P, Q) = g.kernel_hw, g.stride, g.padding, g.out_hw
-    with core.threads_for(x.shape[0] * x.shape[1] * P * Q * kh * kw):
-        return _avg_pool_forward(x, kh, kw, sh, sw, pt, pl, P, Q, bool(count_include_pad))
+    (kh, kw), (P, Q) = g.kernel_hw, g.out_hw
+    N, C = x.shape[:2]
+    y = np.empty((N, C, P, Q), x.dtype)
+    parallel_jobs(_avg_pool_forward_jobs, N * C, x, g, bool(count_include_pad), y, work=N * C * P * Q * kh * kw)
+    return y
 
 
 def avg_pool2d_backward(gy: np.ndarray, g: ConvGeometry, count_include_pad: bool = True) -> np.ndarray:
     """gx[n, c, h, w] = Σ_{p,q : h ∈ rows(p), w ∈ cols(q)} gy[n, c, p, q] / D[p, q]           -> (N, C, H, W)"""
     gy = _grad_inputs("avg_pool2d_backward", gy, g)
-    (H, W), (kh, kw), (sh, sw), (pt, _, pl, _) = g.in_hw, g.kernel_hw, g.stride, g.padding
-    with core.threads_for(gy.size * kh * kw):
-        return _avg_pool_backward(gy, H, W, kh, kw, sh, sw, pt, pl, bool(count_include_pad))
+    (kh, kw), N, C = g.kernel_hw, gy.shape[0], gy.shape[1]
+    gx = np.zeros((N, C) + g.in_hw, gy.dtype)
+    parallel_jobs(_avg_pool_backward_jobs, N * C, gy, g, bool(count_include_pad), gx, work=gy.size * kh * kw)
+    return gx
 
 
 def global_avg_pool2d_forward(x: np.ndarray) -> np.ndarray:

@@ -18,9 +18,8 @@ from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from ..kernels.checks import FLOAT_DTYPES
 from ..tensor import Tensor
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Parameter(Tensor):

@@ -20,9 +20,8 @@ from ..kernels import conv as conv_kernels
 from ..kernels import depthwise as depthwise_kernels
 from ..kernels import pointwise as pointwise_kernels
 from ..kernels.bias import bias_backward
+from ..kernels.checks import FLOAT_DTYPES as FLOATS
 from ..kernels.geometry import ConvGeometry, check_buffers, conv_geometry
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _shape(a) -> str:

@@ -11,9 +11,8 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..kernels.batchnorm import bn_backward, bn_forward, bn_stats
+from ..kernels.checks import FLOAT_DTYPES
 from ..tensor import Tensor
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class BatchNorm2d(Function):

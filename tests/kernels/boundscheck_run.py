@@ -10,13 +10,17 @@ those. Each result is also compared with its reference, since a wrapped-around n
 """
 import os
 import sys
+from pathlib import Path
 
-import numpy as np
-from numba import njit
-from numba.core.registry import CPUDispatcher
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, installed or not
 
-import minisep.kernels as K
-from minisep.kernels import core, dense, grouped, pool
+import numpy as np  # noqa: E402
+from numba import njit  # noqa: E402
+from numba.core.registry import CPUDispatcher  # noqa: E402
+
+import minisep.kernels as K  # noqa: E402
+from minisep.kernels import conv, depthwise, pointwise, pool  # noqa: E402
+from minisep.kernels.canvas import dense, grouped, layout  # noqa: E402
 
 assert os.environ.get("NUMBA_BOUNDSCHECK") == "1", "run with NUMBA_BOUNDSCHECK=1"
 
@@ -37,11 +41,10 @@ def must_raise_index_error(call, what):
 
 
 must_raise_index_error(lambda: njit(lambda a: a[2])(np.zeros(2)), "a canary kernel")
-rejit(core)
-rejit(dense)
-rejit(grouped)
-rejit(pool)
-must_raise_index_error(lambda: core.place(np.zeros(3), 0, np.ones((2, 2)), 0, 2, 1, 2, 2), "core.place")
+for module in (layout, dense, grouped, pool, depthwise, conv, pointwise):  # fast kernels and loop twins
+    rejit(module)
+must_raise_index_error(lambda: layout.put_plane(np.zeros(3), 0, np.ones((2, 2)), layout.Grid(0, 2, 1, 2, 2)),
+                       "layout.put_plane")
 
 CONV_EDGES = [  # N, C, H, W, m (= O for conv), kernel, stride, padding, dilation
     (1, 2, 3, 3, 2, 3, 1, 0, 1),  # kernel == input
@@ -102,6 +105,24 @@ for N, C, H, W, m, k, s, pad, d in CONV_EDGES:
          K.pointwise_backward_input_reference(gyp, wp))
     same(f"pointwise_backward_weight {tag}", K.pointwise_backward_weight(x, gyp),
          K.pointwise_backward_weight_reference(x, gyp))
+    # the loop twins: the formulas verbatim, with a bounds test per tap
+    same(f"depthwise_forward_loops {tag}", depthwise.depthwise_forward_loops(x, wd, g),
+         K.depthwise_forward_reference(x, wd, g))
+    same(f"depthwise_backward_input_loops {tag}", depthwise.depthwise_backward_input_loops(gyd, wd, g, C),
+         K.depthwise_backward_input_reference(gyd, wd, g, C))
+    same(f"depthwise_backward_weight_loops {tag}", depthwise.depthwise_backward_weight_loops(x, gyd, g),
+         K.depthwise_backward_weight_reference(x, gyd, g))
+    same(f"conv2d_forward_loops {tag}", conv.conv2d_forward_loops(x, wc, g), K.conv2d_forward_reference(x, wc, g))
+    same(f"conv2d_backward_input_loops {tag}", conv.conv2d_backward_input_loops(gyc, wc, g),
+         K.conv2d_backward_input_reference(gyc, wc, g))
+    same(f"conv2d_backward_weight_loops {tag}", conv.conv2d_backward_weight_loops(x, gyc, g),
+         K.conv2d_backward_weight_reference(x, gyc, g))
+    same(f"pointwise_forward_loops {tag}", pointwise.pointwise_forward_loops(x, wp),
+         K.pointwise_forward_reference(x, wp))
+    same(f"pointwise_backward_input_loops {tag}", pointwise.pointwise_backward_input_loops(gyp, wp),
+         K.pointwise_backward_input_reference(gyp, wp))
+    same(f"pointwise_backward_weight_loops {tag}", pointwise.pointwise_backward_weight_loops(x, gyp),
+         K.pointwise_backward_weight_reference(x, gyp))
 
 for H, W, k, s, pad in POOL_EDGES:
     tag = f"{(H, W)} k={k} s={s} pad={pad}"
@@ -123,11 +144,13 @@ for H, W, k, s, pad in POOL_EDGES:
 
 # ---- ReLU and BatchNorm kernels (activation.py, batchnorm.py) ----
 from minisep.kernels import activation, batchnorm  # noqa: E402
+from minisep.kernels.threads import SERIAL_WORK, VALUE_WORK  # noqa: E402
 
 rejit(activation)
 rejit(batchnorm)
 must_raise_index_error(lambda: batchnorm._channel_stats(np.ones((1, 1, 2)), 3), "batchnorm._channel_stats")
-for L in (0, 1, activation.BLK - 1, activation.BLK + 1, activation.PARALLEL_MIN, activation.PARALLEL_MIN + 7):
+PARALLEL = SERIAL_WORK // VALUE_WORK  # values from which the elementwise kernels run on the threads
+for L in (0, 1, activation.BLK - 1, activation.BLK + 1, PARALLEL, PARALLEL + 7):
     x = rng.standard_normal(L)
     y = activation.relu_forward(x)
     same(f"relu_forward L={L}", y, activation.relu_forward_reference(x))

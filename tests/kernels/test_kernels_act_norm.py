@@ -9,14 +9,16 @@ from hypothesis import strategies as st
 import minisep as ms
 from minisep.kernels import activation as A
 from minisep.kernels import batchnorm as B
+from minisep.kernels.threads import SERIAL_WORK, VALUE_WORK
 from minisep.ops import norm
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DTYPES = [np.float32, np.float64]
-BIG = B.PARALLEL_MIN  # at least this many values take the parallel drivers
+PARALLEL_MIN = SERIAL_WORK // VALUE_WORK  # from this many values on, the elementwise kernels use the threads
+BIG = PARALLEL_MIN  # at least this many values take the parallel drivers
 BN_SHAPES = [(1, 1, 1, 1), (2, 1, 1, 1), (1, 3, 1, 1), (1, 1, 4, 5), (3, 1, 2, 2), (2, 3, 4, 5), (1, 2, 7, 1),
              (4, 2, 96, 90), (3, 16, 40, 40), (0, 3, 2, 2)]
-RELU_SIZES = [0, 1, 7, A.BLK - 1, A.BLK, A.BLK + 1, A.PARALLEL_MIN - 1, A.PARALLEL_MIN, 3 * A.PARALLEL_MIN + 5]
+RELU_SIZES = [0, 1, 7, A.BLK - 1, A.BLK, A.BLK + 1, PARALLEL_MIN - 1, PARALLEL_MIN, 3 * PARALLEL_MIN + 5]
 
 
 def close(ours, ref, dtype, rtol=None):
@@ -83,7 +85,7 @@ def test_relu_nan_negative_zero_and_dead_inf_gradient():
     gy = np.array([1, 2, 3, np.nan, 5, np.inf, np.inf], np.float32)
     # dead units pass 0 even for inf/NaN; the NaN unit passes its gradient (torch's threshold_backward)
     np.testing.assert_array_equal(A.relu_backward(gy, y), [1, 0, 0, 0, 5, np.inf, 0])
-    for big in (A.PARALLEL_MIN + 3,):  # the parallel path agrees
+    for big in (PARALLEL_MIN + 3,):  # the parallel path agrees
         xb = np.resize(x, big)
         np.testing.assert_array_equal(A.relu_forward(xb), np.resize(y, big))
 

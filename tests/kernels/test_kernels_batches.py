@@ -1,5 +1,5 @@
 """The kernels split a batch in ways the small hypothesis shapes of test_kernels_reference.py never
-reach: dense.py stacks several small images on one canvas (the last canvas holding fewer), the
+reach: canvas/dense.py stacks several small images on one canvas (the last canvas holding fewer), the
 weight gradients sum fixed chunks of samples, and a batch of one splits its outputs in segments.
 Here the batch, the image size and the thread count vary, and every result equals its reference."""
 import numba
