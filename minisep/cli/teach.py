@@ -1,4 +1,4 @@
-"""CLI verb for the graded exercises: exercise list | show N | start N DIR | check N [PATH]."""
+"""CLI verbs for learners: exercise list | show N | start N DIR | check N [PATH], and draw (index-map pictures)."""
 from __future__ import annotations
 
 from .common import UserFacingError
@@ -42,3 +42,106 @@ def register(sub) -> None:
     p.add_argument("path", nargs="?", default=None, help="start: the folder to copy the stub into; "
                    "check: that folder or the file (default: the current folder)")
     p.set_defaults(func=_exercise)
+    register_draw(sub)
+
+
+# ---- draw: index-map pictures of one depthwise conv --------------------------------------------------------
+
+DRAW_LIMITS = dict(size=64, kernel=7, stride=8, dilation=8, multiplier=16)
+
+
+def _ints(text: str, option: str, count: tuple, low: int, high: int | None = None) -> tuple:
+    parts = [s.strip() for s in str(text).split(",")]
+    try:
+        values = tuple(int(s) for s in parts)
+    except ValueError:
+        values = ()
+    if len(values) not in count:
+        want = " or ".join({1: "N", 2: "A,B", 4: "T,B,L,R"}[c] for c in count)
+        raise UserFacingError(f"{option} must be {want} (integers), got {text!r}")
+    for v in values:
+        if v < low or (high is not None and v > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise UserFacingError(f"{option} values must be {bound}, got {text!r}")
+    return values
+
+
+def _pair(text, option, low, high=None) -> tuple[int, int]:
+    v = _ints(text, option, (1, 2), low, high)
+    return v * 2 if len(v) == 1 else v
+
+
+def _draw_padding(text: str):
+    if str(text).lower() in ("same", "valid"):
+        return str(text).lower()
+    v = _ints(text, "--padding", (1, 2, 4), 0, 64)
+    return v[0] if len(v) == 1 else v
+
+
+def _point(text, option, hw) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    v = _ints(text, option, (1, 2), 0)
+    if len(v) == 1:  # one number: (n, n), or the column of a 1-D (one-row) size
+        v = (0, v[0]) if hw[0] == 1 else v * 2
+    return v
+
+
+def _draw(args) -> int:
+    from ..teach import draw
+
+    size = _pair(args.size, "--size", 1, DRAW_LIMITS["size"])
+    kernel = _pair(args.kernel, "--kernel", 1, DRAW_LIMITS["kernel"])
+    stride = _pair(args.stride, "--stride", 1, DRAW_LIMITS["stride"])
+    dilation = _pair(args.dilation, "--dilation", 1, DRAW_LIMITS["dilation"])
+    padding = _draw_padding(args.padding)
+    m = args.depth_multiplier
+    if not 1 <= m <= DRAW_LIMITS["multiplier"]:
+        raise UserFacingError(f"--depth-multiplier must be between 1 and {DRAW_LIMITS['multiplier']}, got {m}")
+    out = None
+    if args.out is not None:
+        from .common import check_output_path
+        suffix = str(args.out).lower().rsplit(".", 1)[-1] if "." in str(args.out) else ""
+        if suffix not in ("png", "svg"):
+            raise UserFacingError(f"--out must end in .png or .svg, got {args.out!r}")
+        out = check_output_path(args.out, "--out")
+    try:
+        g = draw.geometry(size, kernel, stride, padding, dilation)
+        head, items = draw.panels(g, m, _point(args.output, "--output", size), _point(args.input, "--input", size))
+    except (ValueError, TypeError) as e:
+        raise UserFacingError(str(e).removeprefix("draw: ")) from None
+    if out is None:
+        print(draw.render_text(head, items), end="")
+        return 0
+    if out.suffix.lower() == ".svg":
+        from ..teach.draw_svg import render_svg
+        out.write_text(render_svg(head, items), encoding="utf-8")
+    else:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UserFacingError("--out FILE.png needs matplotlib (pip install 'minisep[plot]'); "
+                                  "--out FILE.svg needs nothing, and without --out the pictures print as text") from None
+        draw.render_png(head, items, out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def register_draw(sub) -> None:
+    from .common import Formatter
+
+    p = sub.add_parser("draw", formatter_class=Formatter,
+                       help="index-map pictures of a depthwise conv: which pixels an output reads, which outputs "
+                            "a pixel's gradient collects, the stride grid, the conv as a matrix",
+                       description="Text on stdout by default; --out FILE.svg (no dependency) or FILE.png "
+                                   "(matplotlib). Sizes, kernel, stride and dilation take N or H,W.")
+    p.add_argument("--size", default="6", help="input size H or H,W (1-D: 1,W with --kernel 1,k)")
+    p.add_argument("--kernel", default="3", help="kernel size k or kh,kw")
+    p.add_argument("--stride", default="1", help="stride s or sh,sw")
+    p.add_argument("--padding", default="0", help="N, ph,pw, pt,pb,pl,pr, 'same' (Keras) or 'valid'")
+    p.add_argument("--dilation", default="1", help="dilation d or dh,dw")
+    p.add_argument("--depth-multiplier", type=int, default=1, help="m: filters per input channel")
+    p.add_argument("--output", default=None, metavar="P,Q", help="the output drawn (default: the last one)")
+    p.add_argument("--input", default=None, metavar="H0,W0", help="the input pixel drawn (default: the middle one)")
+    p.add_argument("--out", default=None, metavar="FILE", help="write FILE.svg or FILE.png instead of printing text")
+    p.set_defaults(func=_draw)

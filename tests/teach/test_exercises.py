@@ -2,6 +2,7 @@
 and reports an untouched stub clearly; the CLI verbs start and check behave (exit codes 0/1/2)."""
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -36,15 +37,23 @@ def wrong_solution(number, knobs):
         x, gy, _geometry(x.shape[2:], w_shape[2], stride, padding, dilation, gy.shape[2:]), knobs)
 
 
+def reference_learner(ex):
+    """The reference solution of `ex` as `check` would load it (a namespace when it has several functions)."""
+    if isinstance(ex.function, str):
+        return getattr(solutions, ex.function)
+    return SimpleNamespace(**{name: getattr(solutions, name) for name in ex.functions})
+
+
 @pytest.mark.parametrize("number", sorted(E.EXERCISES))
 def test_reference_solution_passes(number):
     ex = E.get(number)
-    result = E.grade(ex, getattr(solutions, ex.function))
+    result = E.grade(ex, reference_learner(ex))
     assert result.passed, str(result)
     assert ex.solution.split(":")[0] in str(result) and "docs/" in str(result)
 
 
-CASES = [(n, name) for n in sorted(E.EXERCISES) for name in E.get(n).variants]
+# exercises 1-3: the wrong variants are minisep.teach.bugs' knobs (4-8: tests/teach/test_exercises_4_8.py)
+CASES = [(n, name) for n in (1, 2, 3) for name in E.get(n).variants]
 
 
 @pytest.mark.parametrize("number,name", CASES, ids=[f"{n}-{v}" for n, v in CASES])

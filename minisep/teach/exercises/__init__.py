@@ -9,11 +9,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from . import ex1_depthwise_forward, ex2_depthwise_backward_input, ex3_depthwise_backward_weight
+from . import (ex1_depthwise_forward, ex2_depthwise_backward_input, ex3_depthwise_backward_weight, ex4_pointwise,
+               ex5_separable_chain_rule, ex6_same_padding, ex7_maxpool_backward, ex8_batchnorm_backward)
 from .grade import Exercise, Result, grade, load_function
 
 EXERCISES = {ex.number: ex for ex in (ex1_depthwise_forward.EXERCISE, ex2_depthwise_backward_input.EXERCISE,
-                                      ex3_depthwise_backward_weight.EXERCISE)}
+                                      ex3_depthwise_backward_weight.EXERCISE, ex4_pointwise.EXERCISE,
+                                      ex5_separable_chain_rule.EXERCISE, ex6_same_padding.EXERCISE,
+                                      ex7_maxpool_backward.EXERCISE, ex8_batchnorm_backward.EXERCISE)}
 STUBS = Path(__file__).parent / "stubs"
 
 

@@ -13,7 +13,7 @@ def configs():
     @st.composite
     def config(draw):
         cfg = dict(N=draw(st.integers(1, 2)), C=draw(st.integers(1, 2)), m=draw(st.integers(1, 2)),
-                   H=draw(st.integers(1, 6)), W=draw(st.integers(1, 6)), k=draw(st.integers(1, 3)),
+                   H=draw(st.integers(1, 6)), W=draw(st.integers(1, 6)), kernel=draw(st.integers(1, 3)),
                    stride=draw(st.integers(1, 2)), dilation=draw(st.integers(1, 2)),
                    padding=draw(st.sampled_from(["valid", "same", 1])), seed=draw(st.integers(0, 3)))
         try:
@@ -25,17 +25,17 @@ def configs():
 
 
 def geometry(cfg):
-    return conv_geometry("exercise", (cfg["H"], cfg["W"]), (cfg["k"], cfg["k"]), cfg["stride"], cfg["padding"],
+    return conv_geometry("exercise", (cfg["H"], cfg["W"]), (cfg["kernel"], cfg["kernel"]), cfg["stride"], cfg["padding"],
                          cfg["dilation"])
 
 
 def make_case(cfg):
     g = geometry(cfg)
     rng = np.random.default_rng(cfg["seed"])
-    N, C, m, k = cfg["N"], cfg["C"], cfg["m"], cfg["k"]
+    N, C, m, kh = cfg["N"], cfg["C"], cfg["m"], cfg["kernel"]
     # small integers: every sum is exact, and a learner can follow one entry by hand
     return dict(cfg=cfg, g=g, x=rng.integers(-3, 4, (N, C, cfg["H"], cfg["W"])).astype(np.float64),
-                w=rng.integers(-3, 4, (C * m, 1, k, k)).astype(np.float64),
+                w=rng.integers(-3, 4, (C * m, 1, kh, kh)).astype(np.float64),
                 gy=rng.integers(-3, 4, (N, C * m) + g.out_hw).astype(np.float64))
 
 
@@ -78,7 +78,7 @@ def finite_differences(f, a, eps=1e-6):
     return out.reshape(a.shape)
 
 
-FD_CFG = dict(N=2, C=2, m=2, H=5, W=4, k=3, stride=2, dilation=1, padding="same", seed=7)
+FD_CFG = dict(N=2, C=2, m=2, H=5, W=4, kernel=3, stride=2, dilation=1, padding="same", seed=7)
 
 
 def fd_message(analytic, numeric, what) -> tuple[bool, str]:

@@ -21,7 +21,7 @@ EXERCISE = Exercise(
     configs=_conv.configs, make_case=_conv.make_case,
     reference=lambda c: depthwise_backward_weight_reference(c["x"], c["gy"], c["g"]),
     call=lambda fn, c: fn(c["x"], c["gy"], c["w"].shape, **_conv.geo_args(c)),
-    variants=_conv.variants("dD"), map_axes="(c·m+r, i, j)",
+    variants=_conv.variants("dD"), map_axes="(c·m+k, i, j)", map_kinds=("kernel",),
     solution="minisep/kernels/depthwise.py: depthwise_backward_weight (readable twin: "
     "depthwise_backward_weight_reference)",
     docs="docs/backprop-separable-conv.md, section 2", fd_check=_fd)
