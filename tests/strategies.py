@@ -109,9 +109,9 @@ def conv_configs(draw, depthwise: bool = False, max_multiplier: int = 3):
         st.tuples(st.integers(0, 2), st.integers(0, 2)),
         st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2))))
     pads = _pads(padding)
-    dh, dw = _as_pair(dilation)
-    h = _size_for(draw, (kh - 1) * dh + 1, None if pads is None else pads[:2])
-    w = _size_for(draw, (kw - 1) * dw + 1, None if pads is None else pads[2:])
+    rh, rw = _as_pair(dilation)
+    h = _size_for(draw, (kh - 1) * rh + 1, None if pads is None else pads[:2])
+    w = _size_for(draw, (kw - 1) * rw + 1, None if pads is None else pads[2:])
     c = draw(st.integers(1, 3))
     m = draw(st.integers(1, max_multiplier)) if depthwise else 1
     o = c * m if depthwise else draw(st.integers(1, 3))

@@ -26,9 +26,9 @@ def _expected_hw(cfg):
     p = cfg.padding
     p = (0, 0, 0, 0) if p == "valid" else (p,) * 4 if isinstance(p, int) else p
     p = (p[0], p[0], p[1], p[1]) if len(p) == 2 else p                 # (pt, pb, pl, pr)
-    (sh, sw), (dh, dw) = _pair(cfg.stride), _pair(cfg.dilation)
-    return ((cfg.h + p[0] + p[1] - (cfg.kh - 1) * dh - 1) // sh + 1,
-            (cfg.w + p[2] + p[3] - (cfg.kw - 1) * dw - 1) // sw + 1)
+    (sh, sw), (rh, rw) = _pair(cfg.stride), _pair(cfg.dilation)
+    return ((cfg.h + p[0] + p[1] - (cfg.kh - 1) * rh - 1) // sh + 1,
+            (cfg.w + p[2] + p[3] - (cfg.kw - 1) * rw - 1) // sw + 1)
 
 
 def _leaves(cfg, *extra_shapes):

@@ -26,10 +26,10 @@ def keras_same(size, k, s, d):
 
 def torch_pad(tx, cfg):
     """Pad explicitly (so torch's conv runs with padding=0); returns the padded tensor."""
-    (kh, kw), (sh, sw), (dh, dw) = cfg["k"], cfg["stride"], cfg["dilation"]
+    (kh, kw), (sh, sw), (rh, rw) = cfg["k"], cfg["stride"], cfg["dilation"]
     if cfg["padding"] == "same":
-        pt, pb = keras_same(tx.shape[2], kh, sh, dh)
-        pl, pr = keras_same(tx.shape[3], kw, sw, dw)
+        pt, pb = keras_same(tx.shape[2], kh, sh, rh)
+        pl, pr = keras_same(tx.shape[3], kw, sw, rw)
     elif cfg["padding"] == "valid":
         pt = pb = pl = pr = 0
     else:

@@ -81,7 +81,7 @@ def register(sub) -> None:
     p.add_argument("--kernel", default="3", help="k or kh,kw")
     p.add_argument("--stride", default="1", help="s or sh,sw")
     p.add_argument("--padding", default="same", help="'same', 'valid', p, ph,pw or pt,pb,pl,pr")
-    p.add_argument("--dilation", default="1", help="d or dh,dw")
+    p.add_argument("--dilation", default="1", help="d or rh,rw")
     p.add_argument("--depth-multiplier", type=int, default=1, help="m, filters per input channel (depthwise)")
     p.add_argument("--no-bias", action="store_true", help="check the layer without its bias")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input and weights")

@@ -139,7 +139,7 @@ def register_draw(sub) -> None:
     p.add_argument("--kernel", default="3", help="kernel size k or kh,kw")
     p.add_argument("--stride", default="1", help="stride s or sh,sw")
     p.add_argument("--padding", default="0", help="N, ph,pw, pt,pb,pl,pr, 'same' (Keras) or 'valid'")
-    p.add_argument("--dilation", default="1", help="dilation d or dh,dw")
+    p.add_argument("--dilation", default="1", help="dilation d or rh,rw")
     p.add_argument("--depth-multiplier", type=int, default=1, help="m: filters per input channel")
     p.add_argument("--output", default=None, metavar="P,Q", help="the output drawn (default: the last one)")
     p.add_argument("--input", default=None, metavar="H0,W0", help="the input pixel drawn (default: the middle one)")

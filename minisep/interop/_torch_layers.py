@@ -4,7 +4,7 @@ torch's Conv2d and pools pad symmetrically (one amount for top and bottom), and 
 ``padding='same'`` with stride > 1. minisep also has asymmetric 4-tuple padding (pt, pb, pl, pr) and
 Keras' 'same' for any stride, whose amounts depend on the input size:
 
-    P = ceil(H / sh);  total = max((P - 1)·sh + (kh - 1)·dh + 1 - H, 0);  pt = total // 2;  pb = total - pt
+    P = ceil(H / sh);  total = max((P - 1)·sh + (kh - 1)·rh + 1 - H, 0);  pt = total // 2;  pb = total - pt
 
 So these layers pad explicitly in ``forward`` (``torch.nn.functional.pad``, the odd extra row/column at
 the bottom/right) and then run torch's own conv or pool with padding 0. ``PaddedConv2d`` subclasses

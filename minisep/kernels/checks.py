@@ -75,9 +75,9 @@ def _geometry_fault(g: ConvGeometry) -> str | None:
 
 
 def _out_hw(g: ConvGeometry) -> tuple[int, int]:
-    """(P, Q) from the other fields by conv_geometry's rule, P = (H + pt + pb - ((kh-1)·dh + 1)) // sh + 1."""
-    (H, W), (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr), _ = g
-    return (H + pt + pb - (kh - 1) * dh - 1) // sh + 1, (W + pl + pr - (kw - 1) * dw - 1) // sw + 1
+    """(P, Q) from the other fields by conv_geometry's rule, P = (H + pt + pb - ((kh-1)·rh + 1)) // sh + 1."""
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, pb, pl, pr), _ = g
+    return (H + pt + pb - (kh - 1) * rh - 1) // sh + 1, (W + pl + pr - (kw - 1) * rw - 1) // sw + 1
 
 
 def grad_shape(gy: np.ndarray, expected: tuple, op: str, name: str = "gy") -> None:

@@ -2,13 +2,13 @@
 
 x (N, C, H, W), w (O, C, kh, kw), y (N, O, P, Q); xp is x zero-padded by g.padding = (pt, pb, pl, pr).
 
-    y[n, o, p, q]  = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
-    gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh + i·dh - pt = h, q·sw + j·dw - pl = w} w[o, c, i, j] · gy[n, o, p, q]
-    gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+    y[n, o, p, q]  = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]
+    gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh + i·rh - pt = h, q·sw + j·rw - pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]
 
 gx is the convolution of gy (placed on the stride grid) with the kernel flipped in i, j and its
 in/out channels swapped: the same jitted correlation as the forward pass (see canvas/layout.py), whose "taps"
-are the C·kh·kw pairs (plane c, shift i·dh·Wc + j·dw) of the padded canvas.
+are the C·kh·kw pairs (plane c, shift i·rh·Wc + j·rw) of the padded canvas.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .windows import fold, windows
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]        -> (N, O, P, Q)"""
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]        -> (N, O, P, Q)"""
     op = "conv2d_forward"
     x, w = checks.array4d(x, "x", op), checks.array4d(w, "w", op, "(O, C, kh, kw)")
     checks.same_dtype(x, "x", w, "w", op)
@@ -39,14 +39,14 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     cv = canvas(g)
     y = np.empty((N, O, P, Q), x.dtype)
     # per sample n: x[n] placed on a padded canvas (C planes of Lx, in a scratch buffer); tap (c, i, j) is
-    # the shift c·(plane stride) + i·dh·Wc + j·dw, and y[n, o, p, q] is read at u = p·sh·Wc + q·sw
+    # the shift c·(plane stride) + i·rh·Wc + j·rw, and y[n, o, p, q] is read at u = p·sh·Wc + q·sw
     corr_dense(x, w.reshape(O, C * kh * kw), cv.taps, y, place=cv.x_grid, read=cv.y_grid, plane=cv.Lx,
                work=N * O * C * kh * kw * P * Q)
     return y
 
 
 def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
 
     A convolution of the stride-dilated gy with the flipped, transposed kernel.     -> (N, C, H, W)
     """
@@ -72,7 +72,7 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.
 
 
 def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]     -> (O, C, kh, kw)"""
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]     -> (O, C, kh, kw)"""
     op = "conv2d_backward_weight"
     x, gy = checks.array4d(x, "x", op), checks.array4d(gy, "gy", op, "(N, O, P, Q)")
     checks.same_dtype(x, "x", gy, "gy", op)
@@ -156,15 +156,15 @@ def conv2d_backward_weight_loops(x, gy, geo):
 # ---- references: np.pad + sliding windows + einsum, not jitted ------------------------------------
 
 def conv2d_forward_reference(x, w, g):
-    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
     return np.einsum("ncpqij,ocij->nopq", windows(x, g), w)
 
 
 def conv2d_backward_input_reference(gy, w, g):
-    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
+    """gx[n, c, h, w] = Σ_{o,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
     return fold(np.einsum("nopq,ocij->ncpqij", gy, w), g)
 
 
 def conv2d_backward_weight_reference(x, gy, g):
-    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
     return np.einsum("nopq,ncpqij->ocij", gy, windows(x, g))

@@ -3,9 +3,9 @@
 Layout as PyTorch (groups=C) and Keras (depth_multiplier=m): x (N, C, H, W), w (C·m, 1, kh, kw),
 output channel o = c·m + k for k < m. xp is x zero-padded by g.padding = (pt, pb, pl, pr).
 
-    y[n, c·m+k, p, q]  = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
-    gx[n, c, h, w]     = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
-    gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+    y[n, c·m+k, p, q]  = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]
+    gx[n, c, h, w]     = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+    gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]
 
 gx is a depthwise convolution of gy (placed on the stride grid, i.e. dilated by s) with the kernel
 flipped in i and j and the m filters of a channel summed: the same kernel as the forward pass.
@@ -43,7 +43,7 @@ def _grad_inputs(op, gy, w, g, in_channels):
 
 
 def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]   -> (N, C·m, P, Q)"""
+    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]   -> (N, C·m, P, Q)"""
     x, w, m = _inputs("depthwise_forward", x, w, g)
     if not checks.all_finite(w):
         # torch's meaning: y = Σ w·xp over the zero-padded xp, so an inf tap over padding gives
@@ -55,7 +55,7 @@ def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarr
     cv = canvas(g)
     y = np.empty((N, C * m, P, Q), x.dtype)
     # per plane (n, c): x[n, c] placed on a padded canvas (Hc·Wc), y[n, c·m+k] read off its stride grid,
-    # u = p·sh·Wc + q·sw, as Σ_t w[c·m+k, 0, i, j]·cv[taps[t] + u] with taps[t] = i·dh·Wc + j·dw
+    # u = p·sh·Wc + q·sw, as Σ_t w[c·m+k, 0, i, j]·cv[taps[t] + u] with taps[t] = i·rh·Wc + j·rw
     grouped_corr(x, w.reshape(C, m, kh * kw), cv.taps, y, place=cv.x_grid, read=cv.y_grid, plane=cv.Lx,
                  work=N * C * m * kh * kw * P * Q)
     return y
@@ -63,7 +63,7 @@ def depthwise_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarr
 
 def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
                              in_channels: int | None = None) -> np.ndarray:
-    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
 
     A flipped, dilated depthwise conv of gy. w alone cannot tell C from m (w.shape[0] = C·m): pass
     in_channels = x.shape[1] when m > 1; None means m = 1.                        -> (N, C, H, W)
@@ -86,7 +86,7 @@ def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry,
 
 
 def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]
 
     -> (C·m, 1, kh, kw)
     """
@@ -179,7 +179,7 @@ def depthwise_backward_weight_loops(x, gy, geo):
 # ---- references: np.pad + sliding windows + einsum, not jitted ------------------------------------
 
 def depthwise_forward_reference(x, w, g):
-    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    """y[n, c·m+k, p, q] = Σ_ij w[c·m+k, 0, i, j] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
     N, C = x.shape[:2]
     m, (kh, kw), (P, Q) = w.shape[0] // C, g.kernel_hw, g.out_hw
     y = np.einsum("ncpqij,ckij->nckpq", windows(x, g), w.reshape(C, m, kh, kw))
@@ -187,7 +187,7 @@ def depthwise_forward_reference(x, w, g):
 
 
 def depthwise_backward_input_reference(gy, w, g, in_channels=None):
-    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+    """gx[n, c, h, w] = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
     """
     C = w.shape[0] if in_channels is None else in_channels
     N, m, (kh, kw), (P, Q) = gy.shape[0], w.shape[0] // C, g.kernel_hw, g.out_hw
@@ -196,7 +196,7 @@ def depthwise_backward_input_reference(gy, w, g, in_channels=None):
 
 
 def depthwise_backward_weight_reference(x, gy, g):
-    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]"""
+    """gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]"""
     N, C = x.shape[:2]
     m, (kh, kw), (P, Q) = gy.shape[1] // C, g.kernel_hw, g.out_hw
     gw = np.einsum("nckpq,ncpqij->ckij", gy.reshape(N, C, m, P, Q), windows(x, g))

@@ -5,11 +5,11 @@ messages that name the op, the argument, what it got and what was expected.
 
 Output size per spatial dimension (PyTorch's and Keras' rule, floor mode):
 
-    P = (H + pt + pb - ((kh - 1)·dh + 1)) // sh + 1
+    P = (H + pt + pb - ((kh - 1)·rh + 1)) // sh + 1
 
 ``padding='same'`` uses the Keras/TensorFlow rule, which also works with stride > 1:
 
-    P = ceil(H / sh);  total = max((P - 1)·sh + (kh - 1)·dh + 1 - H, 0);  pt = total // 2;  pb = total - pt
+    P = ceil(H / sh);  total = max((P - 1)·sh + (kh - 1)·rh + 1 - H, 0);  pt = total // 2;  pb = total - pt
 
 so the odd extra row (column) goes to the bottom (right).
 """
@@ -31,7 +31,7 @@ class ConvGeometry(NamedTuple):
     in_hw: tuple[int, int]  # (H, W)
     kernel_hw: tuple[int, int]  # (kh, kw)
     stride: tuple[int, int]  # (sh, sw)
-    dilation: tuple[int, int]  # (dh, dw)
+    dilation: tuple[int, int]  # (rh, rw)
     padding: tuple[int, int, int, int]  # (pt, pb, pl, pr)
     out_hw: tuple[int, int]  # (P, Q)
 
@@ -129,27 +129,27 @@ def conv_geometry(op: str, in_hw, kernel_hw, stride=1, padding=0, dilation=1) ->
     H, W = _positive_pair(in_hw, "in_hw (input height, width)", op)
     kh, kw = _positive_pair(kernel_hw, "kernel size", op)
     sh, sw = _positive_pair(stride, "stride", op)
-    dh, dw = _positive_pair(dilation, "dilation", op)
+    rh, rw = _positive_pair(dilation, "dilation", op)
     if isinstance(padding, str):
         mode = padding.lower()
         if mode == "valid":
             pads = (0, 0, 0, 0)
         elif mode == "same":
-            pads = same_padding(H, kh, sh, dh) + same_padding(W, kw, sw, dw)
+            pads = same_padding(H, kh, sh, rh) + same_padding(W, kw, sw, rw)
         else:
             raise ValueError(f"{op}: padding string must be 'same' or 'valid', got {padding!r}")
     else:
         pads = _explicit_padding(padding, op)
     pt, pb, pl, pr = pads
-    eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1  # effective (dilated) kernel extent
+    eh, ew = (kh - 1) * rh + 1, (kw - 1) * rw + 1  # effective (dilated) kernel extent
     Hp, Wp = H + pt + pb, W + pl + pr
     if eh > Hp or ew > Wp:
         raise ValueError(
-            f"{op}: the kernel {(kh, kw)} with dilation {(dh, dw)} spans {(eh, ew)} pixels, larger than "
+            f"{op}: the kernel {(kh, kw)} with dilation {(rh, rw)} spans {(eh, ew)} pixels, larger than "
             f"the padded input {(Hp, Wp)} (input {(H, W)}, padding (pt, pb, pl, pr)={pads}); "
             f"expected (k - 1)·d + 1 <= input + padding, so the output would be empty")
     out_hw = ((Hp - eh) // sh + 1, (Wp - ew) // sw + 1)
-    return ConvGeometry((H, W), (kh, kw), (sh, sw), (dh, dw), pads, out_hw)
+    return ConvGeometry((H, W), (kh, kw), (sh, sw), (rh, rw), pads, out_hw)
 
 
 def pool_geometry(op: str, in_hw, kernel_size, stride=None, padding=0) -> ConvGeometry:

@@ -4,11 +4,11 @@ The C input channels and the O output channels are split into G groups of Cg = C
 output channel o belongs to group e = o // Og and reads only that group's inputs e·Cg .. e·Cg+Cg-1.
 x (N, C, H, W), w (O, Cg, kh, kw) (as PyTorch), y (N, O, P, Q); c < Cg indexes the channels of a
 group, xp is x zero-padded by g.padding = (pt, pb, pl, pr), g the ConvGeometry (stride (sh, sw),
-dilation (dh, dw), Keras 'same' as in geometry.py):
+dilation (rh, rw), Keras 'same' as in geometry.py):
 
-    y[n, o, p, q]         = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw],   e = o // Og
-    gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
-    gw[o, c, i, j]        = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]
+    y[n, o, p, q]         = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw],   e = o // Og
+    gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    gw[o, c, i, j]        = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]
 
 Three tiers, each the same three functions:
 - kernel (grouped_conv2d_*): G standard convolutions on the channel slices of each group, through the
@@ -86,7 +86,7 @@ def _weight_args(op, x, gy, g, groups):
 # ---- kernel: G standard convolutions on channel slices (or one depthwise call when Cg = 1) --------
 
 def grouped_conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]     -> (N, O, P, Q)"""
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]     -> (N, O, P, Q)"""
     x, w, G = _forward_args("grouped_conv2d_forward", x, w, g, groups)
     (N, C), O = x.shape[:2], w.shape[0]
     Cg, Og = C // G, O // G
@@ -101,7 +101,7 @@ def grouped_conv2d_forward(x: np.ndarray, w: np.ndarray, g: ConvGeometry, groups
 
 
 def grouped_conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
 
     C = groups · w.shape[1].                                                              -> (N, C, H, W)
     """
@@ -119,7 +119,7 @@ def grouped_conv2d_backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry
 
 
 def grouped_conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometry, groups: int) -> np.ndarray:
-    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]    -> (O, Cg, kh, kw)"""
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]    -> (O, Cg, kh, kw)"""
     x, gy, G = _weight_args("grouped_conv2d_backward_weight", x, gy, g, groups)
     C, O = x.shape[1], gy.shape[1]
     Cg, Og = C // G, O // G
@@ -137,7 +137,7 @@ def grouped_conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometr
 # (in the loops hx, wx are the input row and column h, w of the formulas: w is the weight)
 
 @njit(cache=True)
-def _forward_loops(x, w, Og, sh, sw, dh, dw, pt, pl, y):
+def _forward_loops(x, w, Og, sh, sw, rh, rw, pt, pl, y):
     N, O, P, Q = y.shape
     H, W = x.shape[2], x.shape[3]
     Cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
@@ -149,18 +149,18 @@ def _forward_loops(x, w, Og, sh, sw, dh, dw, pt, pl, y):
                     acc = 0.0
                     for c in range(Cg):
                         for i in range(kh):
-                            hx = p * sh + i * dh - pt
+                            hx = p * sh + i * rh - pt
                             if hx < 0 or hx >= H:
                                 continue
                             for j in range(kw):
-                                wx = q * sw + j * dw - pl
+                                wx = q * sw + j * rw - pl
                                 if 0 <= wx < W:
                                     acc += w[o, c, i, j] * x[n, e * Cg + c, hx, wx]
                     y[n, o, p, q] = acc
 
 
 @njit(cache=True)
-def _backward_input_loops(gy, w, Og, sh, sw, dh, dw, pt, pl, gx):
+def _backward_input_loops(gy, w, Og, sh, sw, rh, rw, pt, pl, gx):
     N, O, P, Q = gy.shape
     H, W = gx.shape[2], gx.shape[3]
     Cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
@@ -171,17 +171,17 @@ def _backward_input_loops(gy, w, Og, sh, sw, dh, dw, pt, pl, gx):
                 for q in range(Q):
                     for c in range(Cg):
                         for i in range(kh):
-                            hx = p * sh + i * dh - pt
+                            hx = p * sh + i * rh - pt
                             if hx < 0 or hx >= H:
                                 continue
                             for j in range(kw):
-                                wx = q * sw + j * dw - pl
+                                wx = q * sw + j * rw - pl
                                 if 0 <= wx < W:
                                     gx[n, e * Cg + c, hx, wx] += w[o, c, i, j] * gy[n, o, p, q]
 
 
 @njit(cache=True)
-def _backward_weight_loops(x, gy, Og, sh, sw, dh, dw, pt, pl, gw):
+def _backward_weight_loops(x, gy, Og, sh, sw, rh, rw, pt, pl, gw):
     N, O, P, Q = gy.shape
     H, W = x.shape[2], x.shape[3]
     Cg, kh, kw = gw.shape[1], gw.shape[2], gw.shape[3]
@@ -193,23 +193,23 @@ def _backward_weight_loops(x, gy, Og, sh, sw, dh, dw, pt, pl, gw):
                     acc = 0.0
                     for n in range(N):
                         for p in range(P):
-                            hx = p * sh + i * dh - pt
+                            hx = p * sh + i * rh - pt
                             if hx < 0 or hx >= H:
                                 continue
                             for q in range(Q):
-                                wx = q * sw + j * dw - pl
+                                wx = q * sw + j * rw - pl
                                 if 0 <= wx < W:
                                     acc += gy[n, o, p, q] * x[n, e * Cg + c, hx, wx]
                     gw[o, c, i, j] = acc
 
 
 def _scalars(g):
-    (sh, sw), (dh, dw), (pt, _, pl, _) = g.stride, g.dilation, g.padding
-    return sh, sw, dh, dw, pt, pl
+    (sh, sw), (rh, rw), (pt, _, pl, _) = g.stride, g.dilation, g.padding
+    return sh, sw, rh, rw, pt, pl
 
 
 def grouped_conv2d_forward_loops(x, w, g, groups):
-    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]"""
     x, w, G = _forward_args("grouped_conv2d_forward_loops", x, w, g, groups)
     y = np.empty((x.shape[0], w.shape[0]) + g.out_hw, x.dtype)
     _forward_loops(x, w, w.shape[0] // G, *_scalars(g), y)
@@ -217,7 +217,7 @@ def grouped_conv2d_forward_loops(x, w, g, groups):
 
 
 def grouped_conv2d_backward_input_loops(gy, w, g, groups):
-    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
+    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
     gy, w, G = _input_args("grouped_conv2d_backward_input_loops", gy, w, g, groups)
     gx = np.zeros((gy.shape[0], G * w.shape[1]) + g.in_hw, gy.dtype)
     _backward_input_loops(gy, w, w.shape[0] // G, *_scalars(g), gx)
@@ -225,7 +225,7 @@ def grouped_conv2d_backward_input_loops(gy, w, g, groups):
 
 
 def grouped_conv2d_backward_weight_loops(x, gy, g, groups):
-    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]"""
     x, gy, G = _weight_args("grouped_conv2d_backward_weight_loops", x, gy, g, groups)
     gw = np.empty((gy.shape[1], x.shape[1] // G) + g.kernel_hw, x.dtype)
     _backward_weight_loops(x, gy, gy.shape[1] // G, *_scalars(g), gw)
@@ -235,39 +235,39 @@ def grouped_conv2d_backward_weight_loops(x, gy, g, groups):
 # ---- references: np.pad + sliding windows + einsum over (group e, channel in group c), not jitted -----
 
 def _windows(x, g, G):
-    """win[n, e, c, p, q, i, j] = xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]: (N, G, Cg, P, Q, kh, kw)"""
-    (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr), (P, Q) = g.kernel_hw, g.stride, g.dilation, g.padding, g.out_hw
+    """win[n, e, c, p, q, i, j] = xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]: (N, G, Cg, P, Q, kh, kw)"""
+    (kh, kw), (sh, sw), (rh, rw), (pt, pb, pl, pr), (P, Q) = g.kernel_hw, g.stride, g.dilation, g.padding, g.out_hw
     xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N,C,H,W) --pad--> (N,C,H+pt+pb,W+pl+pr)
-    win = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :P, :Q]
+    win = sliding_window_view(xp, ((kh - 1) * rh + 1, (kw - 1) * rw + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::rh, ::rw][:, :, :P, :Q]
     return win.reshape((x.shape[0], G, x.shape[1] // G) + win.shape[2:])
 
 
 def grouped_conv2d_forward_reference(x, w, g, groups):
-    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]"""
     G, (O, Cg, kh, kw), (P, Q) = groups, w.shape, g.out_hw
     y = np.einsum("necpqij,eocij->neopq", _windows(x, g, G), w.reshape(G, O // G, Cg, kh, kw))
     return y.reshape(x.shape[0], O, P, Q)
 
 
 def grouped_conv2d_backward_input_reference(gy, w, g, groups):
-    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
+    """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
 
     t[n, e, c, p, q, i, j] = Σ_o gy·w, scattered tap by tap into a padded gx, whose padding is cut off.
     """
     G, (O, Cg, kh, kw), N = groups, w.shape, gy.shape[0]
-    (H, W), (sh, sw), (dh, dw), (pt, pb, pl, pr), (P, Q) = g.in_hw, g.stride, g.dilation, g.padding, g.out_hw
+    (H, W), (sh, sw), (rh, rw), (pt, pb, pl, pr), (P, Q) = g.in_hw, g.stride, g.dilation, g.padding, g.out_hw
     t = np.einsum("neopq,eocij->necpqij", gy.reshape(N, G, O // G, P, Q), w.reshape(G, O // G, Cg, kh, kw))
     t = t.reshape(N, G * Cg, P, Q, kh, kw)
     gxp = np.zeros((N, G * Cg, H + pt + pb, W + pl + pr), gy.dtype)
     for i in range(kh):
         for j in range(kw):
-            gxp[:, :, i * dh:i * dh + (P - 1) * sh + 1:sh, j * dw:j * dw + (Q - 1) * sw + 1:sw] += t[..., i, j]
+            gxp[:, :, i * rh:i * rh + (P - 1) * sh + 1:sh, j * rw:j * rw + (Q - 1) * sw + 1:sw] += t[..., i, j]
     return gxp[:, :, pt:pt + H, pl:pl + W]
 
 
 def grouped_conv2d_backward_weight_reference(x, gy, g, groups):
-    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·dh, q·sw + j·dw]"""
+    """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]"""
     G, (N, O, P, Q) = groups, gy.shape
     gw = np.einsum("neopq,necpqij->eocij", gy.reshape(N, G, O // G, P, Q), _windows(x, g, G))
     return gw.reshape((O, x.shape[1] // G) + g.kernel_hw)

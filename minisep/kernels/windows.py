@@ -18,24 +18,24 @@ def pad(x: np.ndarray, g: ConvGeometry, value: float = 0.0) -> np.ndarray:
 
 
 def windows(x: np.ndarray, g: ConvGeometry, value: float = 0.0) -> np.ndarray:
-    """win[n, c, p, q, i, j] = xp[n, c, p·sh + i·dh, q·sw + j·dw]: a (N, C, P, Q, kh, kw) view."""
-    (kh, kw), (sh, sw), (dh, dw), (P, Q) = g.kernel_hw, g.stride, g.dilation, g.out_hw
+    """win[n, c, p, q, i, j] = xp[n, c, p·sh + i·rh, q·sw + j·rw]: a (N, C, P, Q, kh, kw) view."""
+    (kh, kw), (sh, sw), (rh, rw), (P, Q) = g.kernel_hw, g.stride, g.dilation, g.out_hw
     xp = pad(x, g, value)
-    win = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    return win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :P, :Q]
+    win = sliding_window_view(xp, ((kh - 1) * rh + 1, (kw - 1) * rw + 1), axis=(2, 3))
+    return win[:, :, ::sh, ::sw, ::rh, ::rw][:, :, :P, :Q]
 
 
 def fold(t: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """Adjoint of `windows`: gx[n, c, h, w] = Σ t[n, c, p, q, i, j] over p·sh+i·dh-pt = h, q·sw+j·dw-pl = w.
+    """Adjoint of `windows`: gx[n, c, h, w] = Σ t[n, c, p, q, i, j] over p·sh+i·rh-pt = h, q·sw+j·rw-pl = w.
 
     t (N, C, P, Q, kh, kw) is scattered tap by tap into a padded array, whose padding is cut off.
     """
-    (H, W), (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr), (P, Q) = g
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, pb, pl, pr), (P, Q) = g
     N, C = t.shape[:2]
     gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), t.dtype)
     for i in range(kh):
         for j in range(kw):
-            rows = slice(i * dh, i * dh + (P - 1) * sh + 1, sh)
-            cols = slice(j * dw, j * dw + (Q - 1) * sw + 1, sw)
+            rows = slice(i * rh, i * rh + (P - 1) * sh + 1, sh)
+            cols = slice(j * rw, j * rw + (Q - 1) * sw + 1, sw)
             gxp[:, :, rows, cols] += t[:, :, :, :, i, j]
     return gxp[:, :, pt:pt + H, pl:pl + W]

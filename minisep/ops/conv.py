@@ -7,7 +7,7 @@ arguments (``check_conv_args``, before any kernel runs), computes the geometry o
 Letters (as in the kernel code): x (N,C,H,W) input, w weight, y (N,O,P,Q) output, gy = dL/dy,
 gx = dL/dx, gw = dL/dw; n batch, c in-channel, o out-channel, k depth-multiplier index,
 h/w input row/column, p/q output row/column, i/j kernel row/column, stride (sh, sw),
-dilation (dh, dw), xp = x zero-padded by g.padding = (pt, pb, pl, pr): xp[n,c,h+pt,w+pl] = x[n,c,h,w].
+dilation (rh, rw), xp = x zero-padded by g.padding = (pt, pb, pl, pr): xp[n,c,h+pt,w+pl] = x[n,c,h,w].
 A separable conv is DepthwiseConv2d → PointwiseConv2d → AddBias: three graph nodes, as Keras.
 """
 
@@ -96,10 +96,10 @@ class DepthwiseConv2d(Function):
     """Depthwise conv: every input channel c has its own m filters; output channel c·m+k.
 
     x (N,C,H,W), w (C·m,1,kh,kw) (PyTorch groups=C layout), y (N,C·m,P,Q):
-        y[n,c·m+k,p,q]  = Σ_ij w[c·m+k,0,i,j]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+        y[n,c·m+k,p,q]  = Σ_ij w[c·m+k,0,i,j]·xp[n,c, p·sh+i·rh, q·sw+j·rw]
     backward:
-        gx[n,c,h,w]     = Σ_{k,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+k,0,i,j]·gy[n,c·m+k,p,q]
-        gw[c·m+k,0,i,j] = Σ_npq gy[n,c·m+k,p,q]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+        gx[n,c,h,w]     = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k,0,i,j]·gy[n,c·m+k,p,q]
+        gw[c·m+k,0,i,j] = Σ_npq gy[n,c·m+k,p,q]·xp[n,c, p·sh+i·rh, q·sw+j·rw]
     (gx is a depthwise conv of gy placed on the stride grid, with the kernel flipped in i and j.)
     kernels: depthwise_forward / depthwise_backward_input / depthwise_backward_weight
     """
@@ -156,10 +156,10 @@ class Conv2d(Function):
     """Standard 2-D convolution (cross-correlation, as PyTorch): every output channel sees all c.
 
     x (N,C,H,W), w (O,C,kh,kw), y (N,O,P,Q):
-        y[n,o,p,q]   = Σ_cij w[o,c,i,j]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+        y[n,o,p,q]   = Σ_cij w[o,c,i,j]·xp[n,c, p·sh+i·rh, q·sw+j·rw]
     backward:
-        gx[n,c,h,w]  = Σ_{o,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o,c,i,j]·gy[n,o,p,q]
-        gw[o,c,i,j]  = Σ_npq gy[n,o,p,q]·xp[n,c, p·sh+i·dh, q·sw+j·dw]
+        gx[n,c,h,w]  = Σ_{o,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o,c,i,j]·gy[n,o,p,q]
+        gw[o,c,i,j]  = Σ_npq gy[n,o,p,q]·xp[n,c, p·sh+i·rh, q·sw+j·rw]
     kernels: conv2d_forward / conv2d_backward_input / conv2d_backward_weight
     """
 

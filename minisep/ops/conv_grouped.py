@@ -31,10 +31,10 @@ class GroupedConv2d(Function):
     """Grouped conv (groups=G): output channel o sees only the Cg = C/G inputs of its group e = o // Og.
 
     x (N,C,H,W), w (O,Cg,kh,kw) (PyTorch layout), y (N,O,P,Q), Og = O/G:
-        y[n,o,p,q]       = Σ_cij w[o,c,i,j]·xp[n,e·Cg+c, p·sh+i·dh, q·sw+j·dw]
+        y[n,o,p,q]       = Σ_cij w[o,c,i,j]·xp[n,e·Cg+c, p·sh+i·rh, q·sw+j·rw]
     backward:
-        gx[n,e·Cg+c,h,w] = Σ_{o in e,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[o,c,i,j]·gy[n,o,p,q]
-        gw[o,c,i,j]      = Σ_npq gy[n,o,p,q]·xp[n,e·Cg+c, p·sh+i·dh, q·sw+j·dw]
+        gx[n,e·Cg+c,h,w] = Σ_{o in e,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o,c,i,j]·gy[n,o,p,q]
+        gw[o,c,i,j]      = Σ_npq gy[n,o,p,q]·xp[n,e·Cg+c, p·sh+i·rh, q·sw+j·rw]
     (per group e: a standard conv of x[:, e·Cg:(e+1)·Cg] with w[e·Og:(e+1)·Og].)
     kernels: grouped_conv2d_forward / grouped_conv2d_backward_input / grouped_conv2d_backward_weight
     loops: grouped_conv2d_forward_loops / grouped_conv2d_backward_input_loops / grouped_conv2d_backward_weight_loops

@@ -1,12 +1,12 @@
 """Deliberately wrong depthwise backwards, one per classic mistake, for the break-it mode and the hints.
 
 Each bug changes ONE term of the correct formulas (letters as in docs/backprop-separable-conv.md;
-r is the depth-multiplier index, output channel c·m + r):
+k is the depth-multiplier index, output channel c·m + k):
 
-    gx[n, c, h, w]     = Σ_{r,p,q,i,j : p·sh+i·dh-pt = h, q·sw+j·dw-pl = w} w[c·m+r, 0, i, j] · gy[n, c·m+r, p, q]
-    gw[c·m+r, 0, i, j] = Σ_{n,p,q} gy[n, c·m+r, p, q] · xp[n, c, p·sh + i·dh, q·sw + j·dw]
+    gx[n, c, h, w]     = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k, 0, i, j] · gy[n, c·m+k, p, q]
+    gw[c·m+k, 0, i, j] = Σ_{n,p,q} gy[n, c·m+k, p, q] · xp[n, c, p·sh + i·rh, q·sw + j·rw]
 
-The implementations are plain loops over (r, p, q, i, j) with numpy over (n, c), switched by a
+The implementations are plain loops over (k, p, q, i, j) with numpy over (n, c), switched by a
 `Knobs` record, so a learner can read exactly which term each one gets wrong.
 
     minisep gradcheck --layer depthwise --shape 1,2,6,6 --stride 2 --bug no-flip
@@ -25,11 +25,11 @@ class Knobs:
     """Which term to get wrong; the defaults give the correct gradients."""
 
     flip: bool = True        # dX reads w[kh-1-i, kw-1-j] when gy is gathered (False: the kernel is not flipped)
-    stride: bool = True      # output p reads row p·sh + i·dh (False: p + i·dh, the stride forgotten)
-    dilation: bool = True    # tap i sits at i·dh (False: at i)
+    stride: bool = True      # output p reads row p·sh + i·rh (False: p + i·rh, the stride forgotten)
+    dilation: bool = True    # tap i sits at i·rh (False: at i)
     pad_shift: int = 0       # added to (pt, pl): -1 is the off-by-one crop
     extra_top: bool = False  # the odd 'same' pad at the top/left instead of the bottom/right
-    m_sum: bool = True       # dX sums the m filters of channel c (False: only r = 0)
+    m_sum: bool = True       # dX sums the m filters of channel c (False: only k = 0)
     batch_sum: bool = True   # dD sums over the batch n (False: only n = 0)
 
 
@@ -44,20 +44,20 @@ def _offsets(g: ConvGeometry, kn: Knobs) -> tuple[int, int]:
 
 
 def _steps(g: ConvGeometry, kn: Knobs):
-    (sh, sw), (dh, dw) = g.stride, g.dilation
-    return ((sh, sw) if kn.stride else (1, 1)), ((dh, dw) if kn.dilation else (1, 1))
+    (sh, sw), (rh, rw) = g.stride, g.dilation
+    return ((sh, sw) if kn.stride else (1, 1)), ((rh, rw) if kn.dilation else (1, 1))
 
 
 def _reads(g: ConvGeometry, kn: Knobs):
     """Yield (p, q, i, j, h, w): output (p, q) reads input (h, w) through tap (i, j), inside the image."""
     (H, W), (kh, kw), (P, Q) = g.in_hw, g.kernel_hw, g.out_hw
-    (sh, sw), (dh, dw) = _steps(g, kn)
+    (sh, sw), (rh, rw) = _steps(g, kn)
     top, left = _offsets(g, kn)
     for p in range(P):
         for q in range(Q):
             for i in range(kh):
                 for j in range(kw):
-                    h, w = p * sh + i * dh - top, q * sw + j * dw - left
+                    h, w = p * sh + i * rh - top, q * sw + j * rw - left
                     if 0 <= h < H and 0 <= w < W:
                         yield p, q, i, j, h, w
 
@@ -71,8 +71,8 @@ def depthwise_input(gy, w, g: ConvGeometry, in_channels: int, kn: Knobs = EXACT)
     wk = w[:, 0] if kn.flip else w[:, 0, ::-1, ::-1]
     gx = np.zeros((N, C) + tuple(g.in_hw), np.result_type(gy, w))
     channels = np.arange(C) * m
-    for r in range(m if kn.m_sum else 1):
-        o = channels + r  # (C,): output channel c·m + r of every input channel c
+    for k in range(m if kn.m_sum else 1):
+        o = channels + k  # (C,): output channel c·m + k of every input channel c
         for p, q, i, j, h, x_w in _reads(g, kn):
             gx[:, :, h, x_w] += wk[o, i, j] * gy[:, o, p, q]
     return gx
@@ -85,8 +85,8 @@ def depthwise_weight(x, gy, g: ConvGeometry, kn: Knobs = EXACT) -> np.ndarray:
     gw = np.zeros((C * m, kh, kw), np.result_type(x, gy))
     batch = slice(None) if kn.batch_sum else slice(0, 1)
     channels = np.arange(C) * m
-    for r in range(m):
-        o = channels + r
+    for k in range(m):
+        o = channels + k
         for p, q, i, j, h, w in _reads(g, kn):
             gw[o, i, j] += np.sum(gy[batch, o, p, q] * x[batch, :, h, w], axis=0)
     return gw[:, None]
@@ -99,8 +99,8 @@ def depthwise_forward(x, w, g: ConvGeometry, kn: Knobs = EXACT) -> np.ndarray:
     wk = w[:, 0] if kn.flip else w[:, 0, ::-1, ::-1]
     y = np.zeros((N, C * m) + tuple(g.out_hw), np.result_type(x, w))
     channels = np.arange(C) * m
-    for r in range(m):
-        o = channels + r
+    for k in range(m):
+        o = channels + k
         for p, q, i, j, h, x_w in _reads(g, kn):
             y[:, o, p, q] += wk[o, i, j] * x[:, :, h, x_w]
     return y
@@ -117,22 +117,22 @@ class Bug:
 
 DEPTHWISE_BUGS = {b.name: b for b in (
     Bug("no-flip", Knobs(flip=False), ("dX",),
-        "dX gathers gy with the kernel flipped in i and j (w[c·m+r, 0, kh-1-i, kw-1-j] when written as a "
+        "dX gathers gy with the kernel flipped in i and j (w[c·m+k, 0, kh-1-i, kw-1-j] when written as a "
         "correlation); yours reads the kernel unflipped",
         "errors almost everywhere in dX; dD is right"),
     Bug("no-stride-grid", Knobs(stride=False), ("dX", "dD"),
-        "output p reads input row p·sh + i·dh - pt: gy must be placed on the stride grid (s-1 zeros between "
-        "neighbours); yours uses p + i·dh",
+        "output p reads input row p·sh + i·rh - pt: gy must be placed on the stride grid (s-1 zeros between "
+        "neighbours); yours uses p + i·rh",
         "dX: gradient piled into the top-left corner, rows/columns beyond (P-1) + (k-1)·d get none"),
     Bug("symmetric-same", Knobs(extra_top=True), ("dX", "dD"),
         "Keras 'same' puts the odd extra padding row/column at the bottom/right (pt = total // 2, "
         "pb = total - pt); yours puts it at the top/left",
         "no error when total padding is even; with stride 2 and an even size everything shifts by one pixel"),
     Bug("no-m-sum", Knobs(m_sum=False), ("dX",),
-        "input channel c feeds the m outputs c·m + r (r < m): dX[c] must sum all m of them; yours keeps r = 0",
+        "input channel c feeds the m outputs c·m + k (k < m): dX[c] must sum all m of them; yours keeps k = 0",
         "no error with m = 1; with m > 1 errors everywhere in dX"),
     Bug("no-dilation", Knobs(dilation=False), ("dX", "dD"),
-        "tap (i, j) sits at i·dh, j·dw: multiply the tap offset by the dilation",
+        "tap (i, j) sits at i·rh, j·rw: multiply the tap offset by the dilation",
         "no error with dilation 1; otherwise dD wrong at every tap but (0, 0)"),
     Bug("off-by-one-padding", Knobs(pad_shift=-1), ("dX",),
         "x[h] is xp[h + pt]: crop the padded gradient from row pt and column pl; yours is off by one",

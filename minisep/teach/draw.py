@@ -6,7 +6,7 @@ pixel's gradient collects, gy on the stride grid under the flipped kernel, and t
 The geometry is in pure functions, tested against minisep's own conv (tests/test_draw.py):
 
     which_inputs(p, q, g)   -> [Tap(h, w, i, j, padding)]: output (p, q) reads x[h, w] through tap (i, j),
-                               h = p·sh + i·dh - pt, w = q·sw + j·dw - pl (padding=True: a zero of xp)
+                               h = p·sh + i·rh - pt, w = q·sw + j·rw - pl (padding=True: a zero of xp)
     which_outputs(h, w, g)  -> [(p, q, i, j)]: the outputs whose tap (i, j) read x[h, w]; their gy, times
                                w[i, j], is what dX[h, w] collects
     conv_matrix(g, w=None)  -> C (P·Q, H·W): y.flat = C @ x.flat and dX.flat = Cᵀ @ gy.flat (per channel)
@@ -51,7 +51,7 @@ def tap_char(i: int, j: int, g: ConvGeometry) -> str:
 
 def which_inputs(p: int, q: int, g: ConvGeometry) -> list[Tap]:
     """Every tap (i, j) of output (p, q): the input pixel it reads, padding cells included."""
-    (H, W), (kh, kw), (sh, sw), (dh, dw) = g.in_hw, g.kernel_hw, g.stride, g.dilation
+    (H, W), (kh, kw), (sh, sw), (rh, rw) = g.in_hw, g.kernel_hw, g.stride, g.dilation
     pt, _pb, pl, _pr = g.padding
     P, Q = g.out_hw
     if not (0 <= p < P and 0 <= q < Q):
@@ -59,25 +59,25 @@ def which_inputs(p: int, q: int, g: ConvGeometry) -> list[Tap]:
     taps = []
     for i in range(kh):
         for j in range(kw):
-            h, w = p * sh + i * dh - pt, q * sw + j * dw - pl
+            h, w = p * sh + i * rh - pt, q * sw + j * rw - pl
             taps.append(Tap(h, w, i, j, not (0 <= h < H and 0 <= w < W)))
     return taps
 
 
 def which_outputs(h: int, w: int, g: ConvGeometry) -> list[tuple[int, int, int, int]]:
     """(p, q, i, j) for every output (p, q) whose tap (i, j) reads x[h, w]: dX[h, w] = Σ w[i, j]·gy[p, q]."""
-    (H, W), (kh, kw), (sh, sw), (dh, dw) = g.in_hw, g.kernel_hw, g.stride, g.dilation
+    (H, W), (kh, kw), (sh, sw), (rh, rw) = g.in_hw, g.kernel_hw, g.stride, g.dilation
     pt, _pb, pl, _pr = g.padding
     P, Q = g.out_hw
     if not (0 <= h < H and 0 <= w < W):
         raise ValueError(f"input pixel (h, w) = ({h}, {w}) is outside the {H}x{W} input")
     found = []
     for i in range(kh):
-        a = h + pt - i * dh          # = p·sh must hold: the stride grid
+        a = h + pt - i * rh          # = p·sh must hold: the stride grid
         if a < 0 or a % sh or a // sh >= P:
             continue
         for j in range(kw):
-            b = w + pl - j * dw
+            b = w + pl - j * rw
             if b < 0 or b % sw or b // sw >= Q:
                 continue
             found.append((a // sh, b // sw, i, j))
@@ -116,8 +116,8 @@ class Panel:
 
 
 def _describe(g: ConvGeometry, m: int) -> str:
-    (H, W), (kh, kw), (sh, sw), (dh, dw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.dilation, g.out_hw
-    return (f"input {H}x{W}, kernel {kh}x{kw}, stride {sh},{sw}, dilation {dh},{dw}, padding (pt, pb, pl, pr) = "
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.dilation, g.out_hw
+    return (f"input {H}x{W}, kernel {kh}x{kw}, stride {sh},{sw}, dilation {rh},{rw}, padding (pt, pb, pl, pr) = "
             f"{g.padding} -> output {P}x{Q}; depth multiplier m = {m}")
 
 
@@ -166,13 +166,13 @@ def backward_panel(h: int, w: int, g: ConvGeometry, m: int) -> Panel:
 def stride_grid_panel(h: int, w: int, g: ConvGeometry) -> Panel:
     """gy placed on the stride grid (in xp coordinates: gy[p, q] at (p·sh, q·sw), zeros between), with
     the flipped kernel over the cells that dX[h, w] sums."""
-    (H, W), (kh, kw), (sh, sw), (dh, dw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.dilation, g.out_hw
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (P, Q) = g.in_hw, g.kernel_hw, g.stride, g.dilation, g.out_hw
     pt, pb, pl, pr = g.padding
     Hg, Wg = (P - 1) * sh + 1, (Q - 1) * sw + 1
     under = {}
     for i in range(kh):
         for j in range(kw):
-            a, b = h + pt - i * dh, w + pl - j * dw
+            a, b = h + pt - i * rh, w + pl - j * rw
             if 0 <= a < Hg and 0 <= b < Wg:
                 under[a, b] = (kh - 1 - i, kw - 1 - j)  # the flipped tap sitting there
     rows = []
@@ -186,7 +186,7 @@ def stride_grid_panel(h: int, w: int, g: ConvGeometry) -> Panel:
         rows.append(row)
     notes = [f"gy[p, q] sits at (p·{sh}, q·{sw}); {sh - 1} zero(s) between neighbours in a column, {sw - 1} in a row",
              f"dX[{h}, {w}] = Σ over the [ ] cells of (flipped kernel) × (grid): the flipped kernel's top-left tap at "
-             f"({h + pt - (kh - 1) * dh}, {w + pl - (kw - 1) * dw}), its taps {dh},{dw} apart"]
+             f"({h + pt - (kh - 1) * rh}, {w + pl - (kw - 1) * rw}), its taps {rh},{rw} apart"]
     return Panel(f"gy on the stride grid, the flipped kernel over the cells dX[{h}, {w}] sums ([g]: a gy that "
                  f"counts, [0]: an inserted zero under a tap)", rows, [str(a) for a in range(Hg)],
                  [str(b) for b in range(Wg)], notes)

@@ -2,7 +2,7 @@
 
     write_heatmaps(check_layer("separable", (1, 2, 6, 6), stride=2, padding="same"), "out/")
 
-dX is drawn per (h, w) for n = 0, one row per channel c; dD per (i, j), one row per channel c·m+r;
+dX is drawn per (h, w) for n = 0, one row per channel c; dD per (i, j), one row per channel c·m+k;
 dP / dW as one (o, c·kh·kw) matrix. Raises ImportError without matplotlib.
 """
 from __future__ import annotations

@@ -40,10 +40,10 @@ def _layer_fn(layer: str, geo: dict, bug: str | None):
             return bugs.buggy_batchnorm(bug)
         return lambda x, gamma, beta: F.batch_norm2d(x, gamma, beta, None, None, training=True)
     if bug is not None:
-        dw = bugs.buggy_depthwise(bug)
+        buggy = bugs.buggy_depthwise(bug)
         if layer == "depthwise":
-            return lambda x, d, b=None: _bias(dw.apply(x, d, **geo), b)
-        return lambda x, d, p, b=None: _bias(F.pointwise_conv2d(dw.apply(x, d, **geo), p), b)
+            return lambda x, d, b=None: _bias(buggy.apply(x, d, **geo), b)
+        return lambda x, d, p, b=None: _bias(F.pointwise_conv2d(buggy.apply(x, d, **geo), p), b)
     return {
         "separable": lambda x, d, p, b=None: F.separable_conv2d(x, d, p, b, **geo),
         "depthwise": lambda x, d, b=None: F.depthwise_conv2d(x, d, b, **geo),

@@ -114,7 +114,7 @@ def _grouped_wgrad_chunk(x, gy, taps, place, read, plane, gw, n_lo, n_hi):
                 o = c * m + k
                 put_plane(gy_grid, 0, gy[n, o], read)
                 t = 0
-                # gw[o, t] += Σ_u gy_grid[u]·cv[taps[t] + u], i.e. Σ_pq gy[n,o,p,q]·xp[n,c,p·sh+i·dh,q·sw+j·dw]
+                # gw[o, t] += Σ_u gy_grid[u]·cv[taps[t] + u], i.e. Σ_pq gy[n,o,p,q]·xp[n,c,p·sh+i·rh,q·sw+j·rw]
                 while t < T:  # three taps per sweep: three dot products share the loads of gy_grid
                     nt = min(3, T - t)  # taps past T repeat tap t, unused
                     b0, b1, b2 = taps[t], taps[t + min(1, nt - 1)], taps[t + nt - 1]

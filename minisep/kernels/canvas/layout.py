@@ -4,7 +4,7 @@ One zero-padded (n, c) plane is stored flat with row length Wc:
 
     canvas[(h + pt)·Wc + (w + pl)] = x[n, c, h, w]
 
-so the kernel tap (i, j) is a constant shift taps[t] = i·dh·Wc + j·dw (t = i·kw + j), and a
+so the kernel tap (i, j) is a constant shift taps[t] = i·rh·Wc + j·rw (t = i·kw + j), and a
 correlation is a sum of shifted 1-D runs, one long contiguous loop per tap, no bounds test inside:
 
     acc[u] = Σ_k wk[k] · cv[base[k] + u]
@@ -56,22 +56,22 @@ class Grid(NamedTuple):
 
 
 class Canvas(NamedTuple):
-    Hc: int  # canvas rows:    (P-1)·sh + (kh-1)·dh + 1  (the padded rows that any output reads)
-    Wc: int  # canvas columns: ·sw + (kw-1)·dw + 1
-    M: int  # largest tap offset (kh-1)·dh·Wc + (kw-1)·dw
+    Hc: int  # canvas rows:    (P-1)·sh + (kh-1)·rh + 1  (the padded rows that any output reads)
+    Wc: int  # canvas columns: ·sw + (kw-1)·rw + 1
+    M: int  # largest tap offset (kh-1)·rh·Wc + (kw-1)·rw
     Lx: int  # length of a canvas plane: Hc·Wc
     Lg: int  # length of a gy grid plane: M leading zeros (so that u - tap >= 0), then Hc·Wc
-    taps: np.ndarray  # (kh·kw,) int64 offsets i·dh·Wc + j·dw, row-major over (i, j)
+    taps: np.ndarray  # (kh·kw,) int64 offsets i·rh·Wc + j·rw, row-major over (i, j)
     x_grid: Grid  # x[h, w] at pt·Wc + pl + h·Wc + w, for the h < A, w < B that some output reads
     y_grid: Grid  # y[p, q] at p·sh·Wc + q·sw
     gy_grid: Grid  # gy[p, q] at M + p·sh·Wc + q·sw
 
 
 def canvas(g: ConvGeometry) -> Canvas:
-    (H, W), (kh, kw), (sh, sw), (dh, dw), (pt, _, pl, _), (P, Q) = g
-    Hc, Wc = (P - 1) * sh + (kh - 1) * dh + 1, (Q - 1) * sw + (kw - 1) * dw + 1
-    M = (kh - 1) * dh * Wc + (kw - 1) * dw
-    taps = (np.arange(kh)[:, None] * (dh * Wc) + np.arange(kw)[None, :] * dw).ravel().astype(np.int64)
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = g
+    Hc, Wc = (P - 1) * sh + (kh - 1) * rh + 1, (Q - 1) * sw + (kw - 1) * rw + 1
+    M = (kh - 1) * rh * Wc + (kw - 1) * rw
+    taps = (np.arange(kh)[:, None] * (rh * Wc) + np.arange(kw)[None, :] * rw).ravel().astype(np.int64)
     # rows/columns of x beyond the canvas are never read (floor mode drops them)
     x_grid = Grid(pt * Wc + pl, Wc, 1, max(0, min(H, Hc - pt)), max(0, min(W, Wc - pl)))
     return Canvas(Hc, Wc, M, Hc * Wc, Hc * Wc + M, taps, x_grid,

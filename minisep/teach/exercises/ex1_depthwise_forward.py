@@ -25,7 +25,7 @@ EXERCISE = Exercise(
     call=lambda fn, c: fn(c["x"], c["w"], **_conv.geo_args(c)),
     variants=_conv.variants("y", {"flipped-kernel": (
         _conv._runner("y", _conv.bugs.Knobs(flip=False)),
-        "conv layers compute a correlation: the forward reads w[c·m+k, 0, i, j] at xp[p·sh + i·dh, ...], unflipped")}),
+        "conv layers compute a correlation: the forward reads w[c·m+k, 0, i, j] at xp[p·sh + i·rh, ...], unflipped")}),
     map_axes="(c·m+k, p, q), max over n", map_kinds=("nchw",), solution="minisep/kernels/depthwise.py: depthwise_forward "
     "(readable twin: depthwise_forward_reference)",
     docs="docs/backprop-separable-conv.md, section 1", fd_check=_fd)

@@ -13,12 +13,12 @@ def configs():
     from hypothesis import strategies as st
     return st.fixed_dictionaries(dict(H=st.integers(1, 12), W=st.integers(1, 12), kh=st.integers(1, 5),
                                       kw=st.integers(1, 5), sh=st.integers(1, 3), sw=st.integers(1, 3),
-                                      dh=st.integers(1, 3), dw=st.integers(1, 3)))
+                                      rh=st.integers(1, 3), rw=st.integers(1, 3)))
 
 
 def make_case(cfg):
     return dict(cfg=cfg, in_hw=(cfg["H"], cfg["W"]), kernel_hw=(cfg["kh"], cfg["kw"]),
-                stride=(cfg["sh"], cfg["sw"]), dilation=(cfg["dh"], cfg["dw"]))
+                stride=(cfg["sh"], cfg["sw"]), dilation=(cfg["rh"], cfg["rw"]))
 
 
 def reference(c):
@@ -117,8 +117,8 @@ EXERCISE = Exercise(
     variants={name: ((lambda f: lambda c: call(f, c))(wrong_learner(name)), hint)
               for name, (_knobs, hint) in MISTAKES.items()},
     map_kinds=("values",), value_names=NAMES, map_axes="(pt, pb, pl, pr, P, Q)",
-    probes=(dict(H=6, W=6, kh=3, kw=3, sh=2, sw=2, dh=1, dw=1), dict(H=5, W=5, kh=3, kw=3, sh=2, sw=2, dh=2, dw=2),
-            dict(H=4, W=4, kh=1, kw=1, sh=3, sw=3, dh=1, dw=1)),
+    probes=(dict(H=6, W=6, kh=3, kw=3, sh=2, sw=2, rh=1, rw=1), dict(H=5, W=5, kh=3, kw=3, sh=2, sw=2, rh=2, rw=2),
+            dict(H=4, W=4, kh=1, kw=1, sh=3, sw=3, rh=1, rw=1)),
     solution="minisep/kernels/geometry.py: same_padding (used by conv_geometry)",
     docs="docs/backprop-separable-conv.md, section 6", fd_check=_check, max_examples=60,
     fd_name="float64 gradcheck of minisep's conv with your explicit padding")
