@@ -100,7 +100,7 @@ def intermediate_gradients() -> None:
     h.retain_grad()  # ask to keep this non-leaf's gradient
     loss = (h * h).sum()
     loss.backward()
-    print("h = tanh(x), L = Σh².  dL/rh = 2h =", 2 * h.data, " h.grad:", h.grad)
+    print("h = tanh(x), L = Σh².  dL/dh = 2h =", 2 * h.data, " h.grad:", h.grad)
     print("dL/dx = 2h·(1 - h²) =", 2 * h.data * (1 - h.data ** 2), " x.grad:", x.grad)
 
     x2 = ms.tensor(np.array([0.5, -1.0]), requires_grad=True)

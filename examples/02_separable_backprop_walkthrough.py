@@ -109,7 +109,7 @@ def part1(args) -> bool:
     show("b: one bias per output channel", b.data)
 
     h = F.depthwise_conv2d(x, D, padding=padding)  # (1, 2, 4, 4)
-    h.retain_grad()  # keep dL/rh, the gradient of the intermediate, after backward
+    h.retain_grad()  # keep dL/dh, the gradient of the intermediate, after backward
     y = F.pointwise_conv2d(h, P, b)  # (1, 3, 4, 4)
     y.retain_grad()
     loss = ((y - t) * (y - t)).sum() * 0.5
@@ -154,7 +154,7 @@ def part1(args) -> bool:
         compare("db = dL/db", b.grad, numeric["db"], "db[o] = Σ_npq dY[n,o,p,q]   (bias_backward)"),
         compare("dP = dL/dP", P.grad, numeric["dP"],
                 "dP[o,c] = Σ_npq dY[n,o,p,q]·h[n,c,p,q]   (pointwise_backward_weight)"),
-        compare("dH = dL/rh  (the intermediate)", h.grad, numeric["dH"],
+        compare("dH = dL/dh  (the intermediate)", h.grad, numeric["dH"],
                 "dH[n,c,p,q] = Σ_o P[o,c]·dY[n,o,p,q]   (pointwise_backward_input)"),
         compare("dD = dL/dD", D.grad, numeric["dD"],
                 "dD[c,0,i,j] = Σ_npq dH[n,c,p,q]·xp[n,c,p+i,q+j]   (depthwise_backward_weight)"),
@@ -279,7 +279,7 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     for ch in range(C * m):
         for o in range(O):
             dH[0, ch] += P.data[o, ch, 0, 0] * dY[0, o]
-    show_planes("dH = dL/rh: dH[n, c·m+k] = Σ_o P[o, c·m+k]·dY[n, o] (by hand; autograd agrees: "
+    show_planes("dH = dL/dh: dH[n, c·m+k] = Σ_o P[o, c·m+k]·dY[n, o] (by hand; autograd agrees: "
                 f"{np.array_equal(dH, h.grad)})", {f"dH[0,{ch}]": dH[0, ch] for ch in range(C * m)})
 
     # ---- dX by hand, as the transposed conv: stride grid, flipped kernel, m-sum, crop --------------------
