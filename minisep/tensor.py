@@ -416,7 +416,7 @@ def _inplace(t: Tensor, fn, other, op: str, index=None) -> Tensor:
             t.data[ops.shape.unwrap_index(index)] = v
         else:
             fn(t.data, v, out=t.data, casting="same_kind")
-    except (TypeError, np.exceptions.UFuncTypeError) as e:
+    except TypeError as e:  # numpy's UFuncTypeError is a TypeError
         raise TypeError(f"{op}: cannot write a {v.dtype} result into a {t.dtype} tensor in place ({e})") from None
     except ValueError as e:
         raise ValueError(f"{op}: operand of shape {v.shape} does not fit the tensor of shape {t.shape} ({e})") from None

@@ -13,8 +13,11 @@ exactly the runs that config plans (all seeds), and that its layout (the widths 
 standard's params and mult-adds, the ideal detector's shares) recomputes equal.
 """
 
+import math
 from pathlib import Path
 
+import numba
+import numpy as np
 import pytest
 
 from minisep.experiments import correlation, equal_cost, when_to_use
@@ -67,15 +70,31 @@ def test_config_runs_and_layout_are_the_current_ones(name):
         assert obj[key] == value, f"{name}.json: its {key!r} no longer recomputes equal; {REGENERATE}"
 
 
+def _close(a, b, acc_tol: float, key: str = "") -> bool:
+    """Equal up to float rounding of another numpy/numba build: losses and correlations to rel 1e-3,
+    accuracies (keys with 'acc', in %) to ``acc_tol`` points, everything else exactly."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], acc_tol, k) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y, acc_tol, key) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= acc_tol + 1e-9 if "acc" in key else math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-6)
+    return a == b
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_seed_0_runs_reproduce_exactly(name):
+    """Exactly (==) with the numpy and numba the results were made with; with other builds, whose
+    vectorised loops may round differently, up to rounding: one test image per accuracy, 1e-3 relative."""
     obj = _load(name)
     keys = [k for k, run in obj["runs"].items() if run["seed"] == 0]
     assert keys, f"{name}.json has no seed-0 run; {REGENERATE}"
+    same_build = (obj["stamp"]["numpy"], obj["stamp"]["numba"]) == (np.__version__, numba.__version__)
+    acc_tol = 100.0 / obj["config"].get("test_images", obj["config"].get("n_test", 1))
     moved = []
     for key in keys:
         again, committed = _numbers(when_to_use.rerun(obj, key, _DATA)), _numbers(obj["runs"][key])
-        if again != committed:
+        if (again != committed) if same_build else not _close(again, committed, acc_tol):
             fields = sorted(k for k in set(again) | set(committed) if again.get(k) != committed.get(k))
             moved.append(f"{key}: {', '.join(fields)} (test_acc {committed.get('test_acc')} -> {again.get('test_acc')})")
     assert not moved, (f"{name}: {len(moved)} of {len(keys)} reruns differ from the committed results:\n  "

@@ -176,3 +176,10 @@ def test_remainder_and_floor_divide_as_torch_values():
         ms.tensor([1.0], requires_grad=True) % 2
     with ms.no_grad():
         assert float(ms.tensor([5.0], requires_grad=True) // 2) == 2.0
+
+
+def test_inplace_float_into_int_tensor_is_a_type_error_as_torch():
+    t = ms.tensor(np.array([1, 2, 3]))
+    with pytest.raises(TypeError, match=r"\+=: cannot write a float.* into a int64 tensor in place"):
+        t += 0.5
+    np.testing.assert_array_equal(t.data, [1, 2, 3])
