@@ -13,9 +13,9 @@ quick (about a minute on 2 cores; it proves the pipeline reproduces, it is too s
        width sweep 0.25/0.5/1; correlation on 300/200 synthetic images, width 8, 3 epochs, seeds 0-2
        (at this size the nets stay near chance: 25%).
 full (a manual run, about an hour on 2 cores): digits (all 1,438 / 359), width 1, 10 epochs, seeds 0-4,
-       width sweep 0.25-2; correlation on 3,000/1,000 images, width 16, 12 epochs, seeds 0-4;
+       width sweep 0.25-2; correlation on 3,000/1,000 images, width 16, 10 epochs, seeds 0-4;
        MNIST (the 5,000 training images of --data-dir, all 10,000 test), 4 epochs, seeds 0-2, when given;
-       Fashion-MNIST (the first 6,000 training images, all 10,000 test), 4 epochs, seeds 0-2, equal cost only.
+       Fashion-MNIST (the first 3,000 training images, all 10,000 test), 4 epochs, seeds 0-2, equal cost only.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ BUDGETS = {
                                   seeds=[0, 1, 2], rhos=RHOS, scales=[0.6, 1.6], scale_rho=0.5)},
     "full": {"digits": dict(limit=None, epochs=10, seeds=[0, 1, 2, 3, 4], width=1.0,
                             widths=[0.25, 0.5, 1.0, 2.0]),
-             "correlation": dict(n_train=3000, n_test=1000, width=16, epochs=12, lr=0.01, batch_size=64,
+             "correlation": dict(n_train=3000, n_test=1000, width=16, epochs=10, lr=0.01, batch_size=64,
                                  seeds=[0, 1, 2, 3, 4], rhos=RHOS, scales=[0.6, 1.6], scale_rho=0.5),
              "mnist": dict(limit=None, epochs=4, seeds=[0, 1, 2], width=1.0, widths=[0.25, 0.5, 1.0, 2.0]),
-             "fashion-mnist": dict(limit=6000, epochs=4, seeds=[0, 1, 2], width=1.0)},  # no width sweep: time
+             "fashion-mnist": dict(limit=3000, epochs=4, seeds=[0, 1, 2], width=1.0)},  # no width sweep: time
 }
 
 
