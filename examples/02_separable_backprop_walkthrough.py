@@ -61,8 +61,8 @@ def show(name: str, a: np.ndarray, labels=None) -> None:
         channels = a[0] if a.shape[0] == 1 and a.shape[1] > 1 else a[:, 0]  # (C, H, W)
         for c, plane in enumerate(channels):
             head = labels[c] if labels else f"channel {c}"
-            for k, line in enumerate(matrix_lines(plane)):
-                print(f"  {head if k == 0 else '':<12}{line}")
+            for r, line in enumerate(matrix_lines(plane)):
+                print(f"  {head if r == 0 else '':<12}{line}")
     else:
         for line in matrix_lines(a.reshape(a.shape[0], -1) if a.ndim > 1 else a):
             print(f"  {'':<12}{line}")
@@ -78,8 +78,8 @@ def compare(name: str, analytic: np.ndarray, numeric: np.ndarray, formula: str,
         pairs = zip(analytic[0], numeric[0]) if analytic.shape[0] == 1 and analytic.shape[1] > 1 \
             else zip(analytic[:, 0], numeric[:, 0])
         for c, (pa, pn) in enumerate(pairs):
-            for k, (la, ln) in enumerate(zip(matrix_lines(pa), matrix_lines(pn))):
-                print(f"  {f'channel {c}' if k == 0 else '':<12}{la:<48}{ln}")
+            for r, (la, ln) in enumerate(zip(matrix_lines(pa), matrix_lines(pn))):
+                print(f"  {f'channel {c}' if r == 0 else '':<12}{la:<48}{ln}")
     else:
         shape2 = (analytic.shape[0], -1) if analytic.ndim > 1 else (1, -1)
         for la, ln in zip(matrix_lines(analytic.reshape(shape2)), matrix_lines(numeric.reshape(shape2))):
@@ -233,11 +233,11 @@ def part2(args) -> bool:
 def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     """One separable block on integers; dX, dD and dP by hand next to autograd and finite differences."""
     rng = np.random.default_rng(args.seed + 1)
-    N, C, m, H, W, k, s, d, O = 1, 2, 2, 6, 6, 3, stride, dilation, 2
+    N, C, m, H, W, kh, kw, s, d, O = 1, 2, 2, 6, 6, 3, 3, stride, dilation, 2   # k is the index below m
     x = ms.tensor(rng.integers(-2, 3, (N, C, H, W)).astype(np.float64), requires_grad=True)
-    D = ms.tensor(rng.integers(-2, 3, (C * m, 1, k, k)).astype(np.float64), requires_grad=True)
+    D = ms.tensor(rng.integers(-2, 3, (C * m, 1, kh, kw)).astype(np.float64), requires_grad=True)
     P = ms.tensor(rng.integers(-2, 3, (O, C * m, 1, 1)).astype(np.float64), requires_grad=True)
-    g = conv_geometry("walkthrough", (H, W), (k, k), stride=s, padding="same", dilation=d)
+    g = conv_geometry("walkthrough", (H, W), (kh, kw), stride=s, padding="same", dilation=d)
     t = rng.integers(-2, 3, (N, O) + g.out_hw).astype(np.float64)  # L = Σ y·t, so dL/dy = t
     pt, pb, pl, pr = g.padding
     Po, Qo = g.out_hw
@@ -247,13 +247,13 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     print("=" * 100)
     side = ("the odd extra row goes to the BOTTOM and the odd column to the RIGHT" if pb > pt
             else "an even total, so the padding is symmetric")
-    print(f"'same' at stride {s}: P = ceil(H / s) = ceil({H} / {s}) = {Po}; the dilated kernel spans (k - 1)·d + 1 = "
-          f"{(k - 1) * d + 1} pixels;\n  total = (P - 1)·s + {(k - 1) * d + 1} - H = {(Po - 1) * s + (k - 1) * d + 1 - H}, "
+    print(f"'same' at stride {s}: P = ceil(H / s) = ceil({H} / {s}) = {Po}; the dilated kernel spans (kh - 1)·d + 1 = "
+          f"{(kh - 1) * d + 1} pixels;\n  total = (P - 1)·s + {(kh - 1) * d + 1} - H = {(Po - 1) * s + (kh - 1) * d + 1 - H}, "
           f"pt = total // 2 = {pt}, pb = total - pt = {pb}: {side}; (pt, pb, pl, pr) = {g.padding}")
     xp = np.pad(x.data, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N,C,H,W) -> (N,C,H+pt+pb,W+pl+pr)
     show_planes(f"x (N, C, H, W) = {x.shape}, and xp: x zero-padded by (pt, pb, pl, pr) = {g.padding}",
                 {**{f"x[0,{c}]": x.data[0, c] for c in range(C)}, **{f"xp[0,{c}]": xp[0, c] for c in range(C)}})
-    show_planes(f"D (C·m, 1, k, k) = {D.shape}: filter c·m+k reads input channel c",
+    show_planes(f"D (C·m, 1, kh, kw) = {D.shape}: filter c·m+k reads input channel c",
                 {f"D[{c}·{m}+{kk}={c * m + kk}]": D.data[c * m + kk, 0] for c in range(C) for kk in range(m)})
     show_planes("P (O, C·m, 1, 1): P[o, c·m+k] mixes the 4 depthwise channels into 2", {"P[o, :]": P.data[:, :, 0, 0]})
     show_planes("t: the fixed weighting of L = Σ y·t (so dY = t)", {f"t[0,{o}]": t[0, o] for o in range(O)})
@@ -267,7 +267,7 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     # ---- the forward by hand: one entry with a pencil ----------------------------------------------------
     c, kk, p, q = 0, 1, Po - 1, Qo - 1
     o_ch = c * m + kk
-    terms = [(i, j, D.data[o_ch, 0, i, j], xp[0, c, p * s + i * d, q * s + j * d]) for i in range(k) for j in range(k)]
+    terms = [(i, j, D.data[o_ch, 0, i, j], xp[0, c, p * s + i * d, q * s + j * d]) for i in range(kh) for j in range(kw)]
     print(f"\nh[0, {o_ch}, {p}, {q}] (channel c·m+k = {c}·{m}+{kk}) = Σ_ij D[{o_ch},0,i,j]·xp[0,{c}, {p}·{s}+i·{d}, "
           f"{q}·{s}+j·{d}] =\n    " + " + ".join(f"({a:.0f})({v:.0f})" for _i, _j, a, v in terms)
           + f" = {sum(a * v for *_, a, v in terms):.0f}    (autograd's forward: {h.data[0, o_ch, p, q]:.0f}; xp rows "
@@ -289,9 +289,9 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     show_planes(f"1. dH placed on the stride grid: dH[p, q] at (p·{s}, q·{s}), s - 1 = {s - 1} zero(s) between neighbours",
                 {f"grid[0,{ch}]": grid[0, ch] for ch in range(C * m)})
     flipped = D.data[:, 0, ::-1, ::-1]  # 2. the flipped kernel wf[i, j] = D[kh-1-i, kw-1-j]
-    show_planes("2. the flipped kernels wf[c·m+k, i, j] = D[c·m+k, 0, k-1-i, k-1-j]",
+    show_planes("2. the flipped kernels wf[c·m+k, i, j] = D[c·m+k, 0, kh-1-i, kw-1-j]",
                 {f"wf[{ch}]": flipped[ch] for ch in range(C * m)})
-    e = (k - 1) * d  # 3. pad the grid by the dilated extent - 1, correlate with wf (taps d apart)
+    e = (kh - 1) * d  # 3. pad the grid by the dilated extent - 1, correlate with wf (taps d apart)
     Hx, Wx = H + pt + pb, W + pl + pr
     gpad = np.zeros((N, C * m, Hx + e, Wx + e))
     gpad[:, :, e:e + Hg, e:e + Wg] = grid
@@ -301,11 +301,11 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
             o_ch2 = ch * m + kk2
             for a in range(Hx):
                 for b in range(Wx):
-                    for i in range(k):
-                        for j in range(k):
+                    for i in range(kh):
+                        for j in range(kw):
                             dXp[0, ch, a, b] += flipped[o_ch2, i, j] * gpad[0, o_ch2, a + i * d, b + j * d]
     dX_hand = dXp[:, :, pt:pt + H, pl:pl + W]  # 5. crop the padding off: x[h] is xp[h + pt]
-    show_planes(f"3-5. dXp = (grid padded by (k-1)·d = {e}) correlated with wf (taps {d} apart), summed over the "
+    show_planes(f"3-5. dXp = (grid padded by (kh-1)·d = {e}) correlated with wf (taps {d} apart), summed over the "
                 f"m = {m} filters of each channel; dX = dXp[{pt}:{pt + H}, {pl}:{pl + W}]",
                 {f"dXp[0,{ch}]": dXp[0, ch] for ch in range(C)})
 
@@ -322,8 +322,8 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     dD_hand = np.zeros(D.shape)
     for ch in range(C):
         for kk2 in range(m):
-            for i in range(k):
-                for j in range(k):
+            for i in range(kh):
+                for j in range(kw):
                     for pp in range(Po):
                         for qq in range(Qo):
                             dD_hand[ch * m + kk2, 0, i, j] += dH[0, ch * m + kk2, pp, qq] * xp[0, ch, pp * s + i * d,
@@ -351,14 +351,14 @@ def hard_case(args, tag: str, stride: int, dilation: int) -> bool:
     pencil = []
     for ch_k in range(m):
         o_ch2 = 0 * m + ch_k
-        for i in range(k):
-            for j in range(k):
+        for i in range(kh):
+            for j in range(kw):
                 a, b = hh + pt - i * d, ww + pl - j * d
                 if a >= 0 and b >= 0 and a % s == 0 and b % s == 0 and a // s < Po and b // s < Qo:
                     pencil.append((o_ch2, i, j, a // s, b // s))
     value = sum(D.data[o2, 0, i, j] * dH[0, o2, pp, qq] for o2, i, j, pp, qq in pencil)
     print(f"\nWith a pencil: dX[0, 0, {hh}, {ww}] = Σ_k Σ_{{p,q,i,j : p·{s}+i·{d}-{pt} = {hh}, q·{s}+j·{d}-{pl} = {ww}}} "
-          f"D[k, 0, i, j]·dH[0, k, p, q] =")
+          f"D[0·{m}+k, 0, i, j]·dH[0, 0·{m}+k, p, q] =")
     products = [f"D[{o2},0,{i},{j}]·dH[{o2},{pp},{qq}] = ({D.data[o2, 0, i, j]:.0f})({dH[0, o2, pp, qq]:.0f})"
                 for o2, i, j, pp, qq in pencil]
     for r in range(0, len(products), 3):

@@ -50,7 +50,7 @@ def test_same_seed_gives_identical_metrics(tmp_path):
 def test_summary_prints_ratio_formula(capsys):
     assert run("summary", "--model", "separable", "--dataset", "mnist") == 0
     out = capsys.readouterr().out
-    assert "1/N + 1/k" in out and "mult-adds" in out.lower()
+    assert "1/O + 1/(kh·kw)" in out and "mult-adds" in out.lower()
 
 
 def test_compare_prints_one_table(tmp_path, capsys):

@@ -59,20 +59,20 @@ def test_mult_adds_of_a_tiny_model_by_hand():
     rows = {r.name: r for r in summary_rows(model, (1, 5, 5))}
     assert rows["1"].mult_adds == 4 * 4 * 9 + 4 * 4 * 4 and not rows["1"].counted and rows["1.depthwise"].depth == 1
     assert rows["1"].output_shape == (4, 2, 2) and rows["3"].output_shape == (3,)
-    full = 4 * 4 * 2 * 9  # the same conv in full: P·Q·O·C·k²
+    full = 4 * 4 * 2 * 9  # the same conv in full: P·Q·O·C·kh·kw
     assert rows["1"].ratio == pytest.approx(rows["1"].mult_adds / full)
-    assert rows["1"].ratio == pytest.approx(2 * (1 / 4 + 1 / 9))  # m·(1/N + 1/k²)
+    assert rows["1"].ratio == pytest.approx(2 * (1 / 4 + 1 / 9))  # m·(1/O + 1/(kh·kw))
 
 
 def test_summary_text_shows_the_ratio_and_the_formula():
     model = models.build_model("separable", (1, 28, 28))
     text = summary(model, (1, 28, 28))
-    assert "1/N + 1/k² = 1/32 + 1/9 = 0.1424" in text and "1/N + 1/k² = 1/64 + 1/9 = 0.1267" in text
+    assert "1/O + 1/(kh·kw) = 1/32 + 1/9 = 0.1424" in text and "1/O + 1/(kh·kw) = 1/64 + 1/9 = 0.1267" in text
     assert f"Total params: {model.num_parameters():,}" in text
     assert "block1.0.depthwise" in text and "32x28x28" in text
     assert models.summary is summary  # re-exported for the CLI
     value, formula = separable_ratio_formula(64, (3, 5), 2)
-    assert value == pytest.approx(2 * (1 / 64 + 1 / 15)) and formula.startswith("m·(1/N + 1/(kh·kw)) = 2·(1/64 + 1/15)")
+    assert value == pytest.approx(2 * (1 / 64 + 1 / 15)) and formula.startswith("m·(1/O + 1/(kh·kw)) = 2·(1/64 + 1/15)")
 
 
 def test_summary_restores_training_mode_and_records_no_graph():

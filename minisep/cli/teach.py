@@ -1,4 +1,7 @@
-"""CLI verbs for learners: exercise list | show N | start N DIR | check N [PATH], and draw (index-map pictures)."""
+"""CLI verbs for learners: exercise list | show NUM | start NUM DIR | check NUM [PATH], and draw (index-map pictures).
+
+Letters in help and messages are those of docs/backprop-separable-conv.md: N is only ever the batch,
+k the depth-multiplier index; the kernel size is kh,kw, the stride sh,sw, the dilation rh,rw."""
 from __future__ import annotations
 
 from .common import UserFacingError
@@ -13,14 +16,14 @@ def _exercise(args) -> int:
                 print(f"{ex.number}  {ex.name:<28}{ex.title}")
             return 0
         if args.number is None:
-            raise UserFacingError(f"exercise {args.action} needs the exercise number N (see `minisep exercise list`)")
+            raise UserFacingError(f"exercise {args.action} needs the exercise number NUM (see `minisep exercise list`)")
         ex = E.get(args.number)
         if args.action == "show":
             print(E.stub_text(ex.number))
             return 0
         if args.action == "start":
             if args.path is None:
-                raise UserFacingError("exercise start needs a folder: minisep exercise start N DIR")
+                raise UserFacingError("exercise start needs a folder: minisep exercise start NUM DIR")
             target = E.start(ex.number, args.path)
             print(f"wrote {target}; fill in {ex.function}(), then run: minisep exercise check {ex.number} {args.path}")
             return 0
@@ -38,7 +41,7 @@ def _exercise(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("exercise", help="graded exercises: fill in a backward, get told where and which term is wrong")
     p.add_argument("action", choices=("list", "show", "start", "check"))
-    p.add_argument("number", nargs="?", default=None, help="exercise number N")
+    p.add_argument("number", nargs="?", default=None, metavar="NUM", help="the exercise number (1-8)")
     p.add_argument("path", nargs="?", default=None, help="start: the folder to copy the stub into; "
                    "check: that folder or the file (default: the current folder)")
     p.set_defaults(func=_exercise)
@@ -57,8 +60,9 @@ def _ints(text: str, option: str, count: tuple, low: int, high: int | None = Non
     except ValueError:
         values = ()
     if len(values) not in count:
-        want = " or ".join({1: "N", 2: "A,B", 4: "T,B,L,R"}[c] for c in count)
-        raise UserFacingError(f"{option} must be {want} (integers), got {text!r}")
+        names = [{1: "one integer", 2: "two (rows,columns)", 4: "four (pt,pb,pl,pr)"}[c] for c in count]
+        want = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        raise UserFacingError(f"{option} must be {want}, got {text!r}")
     for v in values:
         if v < low or (high is not None and v > high):
             bound = f"between {low} and {high}" if high is not None else f">= {low}"
@@ -134,14 +138,15 @@ def register_draw(sub) -> None:
                        help="index-map pictures of a depthwise conv: which pixels an output reads, which outputs "
                             "a pixel's gradient collects, the stride grid, the conv as a matrix",
                        description="Text on stdout by default; --out FILE.svg (no dependency) or FILE.png "
-                                   "(matplotlib). Sizes, kernel, stride and dilation take N or H,W.")
-    p.add_argument("--size", default="6", help="input size H or H,W (1-D: 1,W with --kernel 1,k)")
-    p.add_argument("--kernel", default="3", help="kernel size k or kh,kw")
+                                   "(matplotlib). Size, kernel, stride and dilation take one integer (the same for rows and "
+                                   "columns) or two (rows,columns).")
+    p.add_argument("--size", default="6", help="input size H or H,W (1-D: 1,W with --kernel 1,kw)")
+    p.add_argument("--kernel", default="3", help="kernel size kh,kw (one integer: square)")
     p.add_argument("--stride", default="1", help="stride s or sh,sw")
-    p.add_argument("--padding", default="0", help="N, ph,pw, pt,pb,pl,pr, 'same' (Keras) or 'valid'")
+    p.add_argument("--padding", default="0", help="p (all sides), ph,pw, pt,pb,pl,pr, 'same' (Keras) or 'valid'")
     p.add_argument("--dilation", default="1", help="dilation d or rh,rw")
     p.add_argument("--depth-multiplier", type=int, default=1, help="m: filters per input channel")
-    p.add_argument("--output", default=None, metavar="P,Q", help="the output drawn (default: the last one)")
-    p.add_argument("--input", default=None, metavar="H0,W0", help="the input pixel drawn (default: the middle one)")
+    p.add_argument("--output", default=None, metavar="p,q", help="the output (p, q) drawn (default: the last one)")
+    p.add_argument("--input", default=None, metavar="h,w", help="the input pixel (h, w) drawn (default: the middle one)")
     p.add_argument("--out", default=None, metavar="FILE", help="write FILE.svg or FILE.png instead of printing text")
     p.set_defaults(func=_draw)

@@ -13,10 +13,17 @@ CELL = 18       # px per grid square
 MARGIN = 10
 LABEL_W = 34    # room for the row labels
 LINE = 13       # px per line of text
+CHAR = 0.62     # a monospace character is about 0.62 font sizes wide (bold a little more)
 
 
-def _panel(panel: Panel, top: int) -> tuple[list[str], int]:
+def _text_width(text: str, size: float) -> int:
+    return int(len(text) * size * CHAR + 1)
+
+
+def _panel(panel: Panel, top: int) -> tuple[list[str], int, int]:
     out = []
+    width = max([MARGIN + _text_width(panel.title, 11 * 1.05)] +
+                [MARGIN + _text_width(note, 9) for note in panel.notes])
     y = top + LINE
     out.append(f'<text x="{MARGIN}" y="{y}" font-size="11" font-weight="bold">{escape(panel.title)}</text>')
     y += 6
@@ -43,20 +50,22 @@ def _panel(panel: Panel, top: int) -> tuple[list[str], int]:
     for note in panel.notes:
         y += LINE
         out.append(f'<text x="{MARGIN}" y="{y}" font-size="9">{escape(note)}</text>')
-    return out, y + MARGIN
+    return out, y + MARGIN, width
 
 
 def render_svg(head: str, items: list[Panel]) -> str:
     body, y = [], MARGIN
+    width = 600
     for line in head.splitlines():
         y += LINE
         body.append(f'<text x="{MARGIN}" y="{y}" font-size="10">{escape(line)}</text>')
+        width = max(width, MARGIN * 2 + _text_width(line, 10))
     y += MARGIN
-    width = 600
     for panel in items:
         cols = max((len(r) for r in panel.cells), default=0)
         width = max(width, MARGIN * 2 + LABEL_W + cols * CELL)
-        lines, y = _panel(panel, y)
+        lines, y, text_w = _panel(panel, y)
+        width = max(width, text_w + MARGIN)
         body += lines
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y + MARGIN}" '
             f'viewBox="0 0 {width} {y + MARGIN}" font-family="monospace">\n'

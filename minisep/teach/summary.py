@@ -9,7 +9,10 @@ and Linear only (BatchNorm, ReLU and pooling are cheap next to them, as in the M
     PointwiseConv2d   P·Q·O·C
     Linear            in·out
     SeparableConv2d   its depthwise + its pointwise; the same conv done in full costs P·Q·O·C·kh·kw,
-                      so the ratio is (C·m·k²  + O·C·m)/(O·C·k²) = m·(1/N + 1/k²)   (N = O out-channels).
+                      so the ratio is (C·m·kh·kw + O·C·m)/(O·C·kh·kw) = m·(1/O + 1/(kh·kw)).
+
+Letters as in docs/backprop-separable-conv.md: O out-channels, kh×kw the kernel, m the depth
+multiplier; N is always the batch (MobileNet's 1/N + 1/D_K² is 1/O + 1/(kh·kw) in these letters).
 """
 
 from __future__ import annotations
@@ -34,16 +37,18 @@ class Row:
     mult_adds: int
     counted: bool
     ratio: float | None = None  # SeparableConv2d: its mult-adds / those of the equivalent full conv
-    formula: str = ""           # SeparableConv2d: the formula with its numbers, e.g. '1/N + 1/k² = 1/32 + 1/9 = 0.1424'
+    formula: str = ""           # SeparableConv2d: the formula with its numbers, e.g. '1/O + 1/(kh·kw) = 1/32 + 1/9 = 0.1424'
 
 
 def separable_ratio_formula(out_channels: int, kernel_size: tuple, depth_multiplier: int = 1) -> tuple[float, str]:
-    """(m·(1/N + 1/(kh·kw)), the formula written out with the numbers)."""
-    (kh, kw), N, m = kernel_size, out_channels, depth_multiplier
-    value = m * (1 / N + 1 / (kh * kw))
-    k2 = f"{kh * kw}"
-    body = "1/N + 1/k²" if kh == kw else "1/N + 1/(kh·kw)"
-    numbers = f"1/{N} + 1/{k2}"
+    """(m·(1/O + 1/(kh·kw)), the formula written out with the numbers), O = out_channels.
+
+    separable_ratio_formula(64, (3, 3)) -> (0.1267..., '1/O + 1/(kh·kw) = 1/64 + 1/9 = 0.1267');
+    with m = 2: 'm·(1/O + 1/(kh·kw)) = 2·(1/64 + 1/9) = 0.2535'."""
+    (kh, kw), O, m = kernel_size, out_channels, depth_multiplier
+    value = m * (1 / O + 1 / (kh * kw))
+    body = "1/O + 1/(kh·kw)"
+    numbers = f"1/{O} + 1/{kh * kw}"
     if m != 1:
         body, numbers = f"m·({body})", f"{m}·({numbers})"
     return value, f"{body} = {numbers} = {value:.4f}"
@@ -140,5 +145,5 @@ def summary(model: Module, input_shape) -> str:
         sep = sum(r.mult_adds for r in blocks)
         full = sum(r.mult_adds / r.ratio for r in blocks)
         lines.append(f"Separable blocks: {sep:,} mult-adds, {sep / full:.1%} of the {int(round(full)):,} that "
-                     "full convolutions of the same shape would need (N = out channels, k = kernel size)")
+                     "full convolutions of the same shape would need (O = out channels, kh·kw = kernel size)")
     return "\n".join(lines)
