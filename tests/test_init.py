@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import minisep.random
 from minisep.nn import init
 
 RANDOM_INITS = [init.kaiming_normal, init.kaiming_uniform, init.xavier_normal, init.xavier_uniform,
@@ -129,12 +130,24 @@ def test_same_seed_same_weights_new_array_each_call(fn):
 
 
 @pytest.mark.parametrize("fn", RANDOM_INITS + [init.normal, init.uniform])
-@pytest.mark.parametrize("bad", [None, 42, "seed"])
-def test_rng_must_be_a_generator(fn, bad):
-    with pytest.raises(TypeError, match="numpy.random.Generator"):
+@pytest.mark.parametrize("bad", ["seed", -1, 1.5, True])
+def test_rng_is_checked_by_as_rng(fn, bad):
+    with pytest.raises(TypeError, match="numpy.random.Generator or an int seed"):
         fn((4, 4), bad)
-    with pytest.raises(TypeError):
-        fn((4, 4))                                                       # missing entirely
+
+
+@pytest.mark.parametrize("fn", RANDOM_INITS + [init.normal, init.uniform])
+def test_rng_int_seed_or_default_generator(fn):
+    np.testing.assert_array_equal(fn((4, 4), 42), fn((4, 4), _rng(42)))     # an int seed = default_rng(seed)
+    state = minisep.random.get_state()
+    try:
+        minisep.random.manual_seed(3)
+        a, b = fn((4, 4)), fn((4, 4), None)                                 # None: a new default stream each
+        minisep.random.manual_seed(3)
+        np.testing.assert_array_equal(a, fn((4, 4)))
+        assert not np.array_equal(a, b)
+    finally:
+        minisep.random.set_state(state)
 
 
 def test_legacy_random_state_is_refused():
@@ -155,7 +168,10 @@ def test_zeros_ones_and_empty_shapes():
     assert z.dtype == np.float32 and not z.any() and z.shape == (2, 3)
     assert o.dtype == np.float64 and o.shape == (4,) and (o == 1).all()
     with pytest.raises(TypeError, match="Generator"):
-        init.zeros((2,), rng=3)
+        init.zeros((2,), rng="3")
+    state = minisep.random.get_state()
+    init.zeros((2,)), init.ones((2,), None), init.zeros((2,), rng=3)             # no randomness drawn
+    assert minisep.random.get_state() == state
     assert init.kaiming_uniform((0, 3, 3, 3), _rng()).shape == (0, 3, 3, 3)   # zero-size: no division by 0
 
 

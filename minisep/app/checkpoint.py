@@ -13,8 +13,6 @@ before any array is allocated. Every problem is a ValueError naming the file.
 from __future__ import annotations
 
 import json
-import os
-import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data._atomic import atomic_output
+from ..data.idx import open_regular
 
 META_KEY = "__meta__"
 EXTRA_PREFIX = "__optim__/"
@@ -46,29 +45,6 @@ def save_checkpoint(path, state: dict, meta: dict | None = None, extra: dict | N
     with atomic_output(path) as f:  # temp file + rename: never a half-written checkpoint
         np.savez(f, **arrays)
     return path
-
-
-def open_regular(path, who: str):
-    """Open ``path`` for binary reading, refusing anything that is not a readable regular file
-    (a FIFO or device would block or never end) with a ValueError naming it."""
-    path = Path(path)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        raise ValueError(f"{who}: cannot read {path} ({e.strerror})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError(f"{who}: {path} is not a regular file")
-    try:  # O_NONBLOCK: should it have been swapped for a FIFO since the stat, opening does not wait
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        raise ValueError(f"{who}: cannot read {path} ({e.strerror})") from None
-    f = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-        f.close()
-        raise ValueError(f"{who}: {path} is not a regular file")
-    return f
 
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
@@ -101,7 +77,11 @@ def load_checkpoint(path, with_extra: bool = False):
     if not path.exists():
         raise FileNotFoundError(f"load_checkpoint: no checkpoint at {path}")
     state, extra, meta = {}, {}, {}
-    with open_regular(path, "load_checkpoint") as f:
+    try:  # a FIFO or device would block or never end: data/idx.py's open_regular refuses them
+        f = open_regular(path)
+    except ValueError as e:
+        raise ValueError(f"load_checkpoint: {e}") from None
+    with f:
         if f.read(4) != ZIP_MAGIC:
             raise ValueError(f"load_checkpoint: {path} is not an .npz archive (a .npy file, or not numpy at all?)")
         f.seek(0)

@@ -12,7 +12,6 @@ reported apart and never inside the epoch.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -121,12 +120,8 @@ def run_child(spec: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[0] != "child":
-        print("usage: python -m minisep.bench.epoch child SPEC_JSON", file=sys.stderr)
-        return 2
-    print(json.dumps(run_child(json.loads(argv[1]))), flush=True)
-    return 0
+    from .isolated import child_main  # the child side of isolated.spawn
+    return child_main(run_child, "minisep.bench.epoch", argv)
 
 
 if __name__ == "__main__":

@@ -223,13 +223,18 @@ def bench_isolated(args, cases: list[KernelCase] | None = None, variants: tuple 
     return 1 if summary["mismatch"] else 0
 
 
-def main(argv=None) -> int:
+def child_main(run, module: str, argv=None) -> int:
+    """The child side of `spawn`: ``python -m module child SPEC_JSON`` prints run(spec) as one JSON line."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2 or argv[0] != "child":
-        print("usage: python -m minisep.bench.isolated child SPEC_JSON", file=sys.stderr)
+        print(f"usage: python -m {module} child SPEC_JSON", file=sys.stderr)
         return 2
-    print(json.dumps(run_child(json.loads(argv[1]))), flush=True)
+    print(json.dumps(run(json.loads(argv[1]))), flush=True)
     return 0
+
+
+def main(argv=None) -> int:
+    return child_main(run_child, "minisep.bench.isolated", argv)
 
 
 if __name__ == "__main__":

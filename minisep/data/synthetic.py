@@ -45,16 +45,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..random import as_rng
+
 PATCH = 7          # Gabor patch size in pixels
 WAVELENGTH = 4.0   # Gabor wavelength in pixels
 SIGMA = 1.4        # Gabor envelope standard deviation in pixels
-
-
-def _check_rng(rng, where: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{where}: rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
-                        f"got {type(rng).__name__}")
-    return rng
 
 
 def _check_count(value, name: str, where: str, low: int) -> int:
@@ -82,7 +77,7 @@ def gaussian_random_field(n: int, channels: int, size: int, length: float, rng: 
     on a grid padded by 3·length on each side (so the periodic FFT never wraps into the crop).
     """
     where = "gaussian_random_field"
-    rng = _check_rng(rng, where)
+    rng = as_rng(rng, where)
     n, channels, size = (_check_count(v, name, where, low) for v, name, low in
                          ((n, "n", 0), (channels, "channels", 1), (size, "size", 1)))
     length = _check_length(length, where)
@@ -173,7 +168,7 @@ def make_correlated_images(n: int, *, length: float, rho: float, rng: np.random.
     Labels are exactly balanced when n is a multiple of the number of classes (else within one).
     """
     where = "make_correlated_images"
-    rng = _check_rng(rng, where)
+    rng = as_rng(rng, where)
     n = _check_count(n, "n", where, 0)
     channels = _check_count(channels, "channels", where, 2)
     size = _check_count(size, "size", where, PATCH)

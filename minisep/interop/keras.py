@@ -59,11 +59,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from ..kernels.geometry import pair
 from ..kernels.checks import FLOAT_DTYPES as _FLOATS
-
-
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
 
 
 def _keras_padding(layer) -> str:
@@ -106,9 +103,9 @@ def keras_config(layer, data_format: str = "channels_last") -> dict:
         return dict(filters=layer.out_channels, kernel_size=(1, 1), strides=(1, 1), padding="valid",
                     dilation_rate=(1, 1), groups=1, use_bias=layer.bias is not None, data_format=data_format,
                     dtype=dtype)
-    cfg = dict(kernel_size=tuple(layer.kernel_size), strides=_pair(layer.stride), padding=_keras_padding(layer),
-               dilation_rate=_pair(layer.dilation), use_bias=layer.bias is not None, data_format=data_format,
-               dtype=dtype)
+    cfg = dict(kernel_size=tuple(layer.kernel_size), strides=pair(layer.stride, "stride", "keras_config"),
+               padding=_keras_padding(layer), dilation_rate=pair(layer.dilation, "dilation", "keras_config"),
+               use_bias=layer.bias is not None, data_format=data_format, dtype=dtype)
     if name == "Conv2D":
         if max(cfg["strides"]) > 1 and max(cfg["dilation_rate"]) > 1:
             raise ValueError(f"keras: Conv2d with stride={layer.stride} and dilation={layer.dilation}: Keras' "
@@ -194,9 +191,9 @@ def to_keras(keras, layer, data_format: str = "channels_last"):
     return klayer
 
 
-def _simple(v):
+def _simple(v, name: str):
     """(s, s) -> s, so the minisep layer's repr stays short; other pairs stay tuples."""
-    t = _pair(v)
+    t = pair(v, name, "from_keras_layer")
     return t[0] if t[0] == t[1] else t
 
 
@@ -226,9 +223,9 @@ def from_keras_layer(klayer):
     dt = weights[0].dtype
     if dt not in _FLOATS:
         raise ValueError(f"from_keras_layer: the weights are {dt}; minisep layers are float32 or float64")
-    geo = dict(stride=_simple(cfg.get("strides", 1)), padding=padding, dilation=_simple(cfg.get("dilation_rate", 1)),
-               bias=bool(cfg.get("use_bias", True)), rng=0, dtype=dt.type)
-    k = _simple(cfg["kernel_size"])
+    geo = dict(stride=_simple(cfg.get("strides", 1), "strides"), padding=padding,
+               dilation=_simple(cfg.get("dilation_rate", 1), "dilation_rate"), bias=bool(cfg.get("use_bias", True)), rng=0, dtype=dt.type)
+    k = _simple(cfg["kernel_size"], "kernel_size")
     if kind == "Conv2D":
         g = int(cfg.get("groups", 1) or 1)
         C, O = weights[0].shape[2] * g, int(cfg["filters"])

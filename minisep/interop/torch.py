@@ -46,10 +46,11 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import nn
+from ..kernels.geometry import pair
 
 
-def _pairs(v) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
+def _pair(v, name: str) -> tuple[int, int]:
+    return pair(v, name, "to_torch")  # the one pair rule (kernels/geometry.py)
 
 
 def torch_padding(padding, stride):
@@ -57,7 +58,7 @@ def torch_padding(padding, stride):
     if isinstance(padding, str):
         if padding.lower() == "valid":
             return "plain", 0
-        return ("plain", "same") if _pairs(stride) == (1, 1) else ("padded", "same")
+        return ("plain", "same") if _pair(stride, "stride") == (1, 1) else ("padded", "same")
     if isinstance(padding, (int, np.integer)):
         return "plain", int(padding)
     pads = tuple(int(v) for v in padding)
@@ -69,7 +70,7 @@ def torch_padding(padding, stride):
 
 def _conv(torch, m, in_channels, out_channels, kernel_size, groups, bias):
     kind, pad = torch_padding(m.padding, m.stride)
-    args = dict(stride=_pairs(m.stride), dilation=_pairs(m.dilation), groups=groups, bias=bias)
+    args = dict(stride=_pair(m.stride, "stride"), dilation=_pair(m.dilation, "dilation"), groups=groups, bias=bias)
     if kind == "plain":
         return torch.nn.Conv2d(in_channels, out_channels, kernel_size, padding=pad, **args)
     from ._torch_layers import PaddedConv2d
@@ -85,7 +86,7 @@ def _pool(torch, m, kind):
             return torch.nn.MaxPool2d(m.kernel_size, stride, pad)
         return torch.nn.AvgPool2d(m.kernel_size, stride, pad, count_include_pad=include)
     from ._torch_layers import PaddedPool2d
-    return PaddedPool2d(kind, _pairs(m.kernel_size), _pairs(stride), pad, include)
+    return PaddedPool2d(kind, _pair(m.kernel_size, "kernel_size"), _pair(stride, "stride"), pad, include)
 
 
 def _children(torch, m, custom):

@@ -25,12 +25,21 @@ threads costs tens of µs.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from . import checks
 from .canvas.layout import REDUCE  # fused multiply-add and reordered (vectorised) sums only
 from .threads import VALUE_WORK, parallel_jobs
+
+
+class Stats(NamedTuple):
+    """The per-channel arrays (C,) of the backward, in x's dtype."""
+    mean: np.ndarray
+    inv: np.ndarray  # 1/√(var + eps)
+    gamma: np.ndarray
 
 
 # ---- one channel ------------------------------------------------------------------------------
@@ -79,15 +88,15 @@ def _channel_grad_sums(gy3, x3, c, m, s):
 
 
 @njit(cache=True)
-def _channel_backward(gy3, x3, gx3, c, m, s, gamma_c, batch_stats, sums, consts):
-    """sums[:] = (gbeta[c], ggamma[c]) in float64, then gx3[:, c].
+def _channel_backward(gy3, x3, gx3, c, m, s, gamma_c, batch_stats):
+    """gx3[:, c]; returns (gbeta[c], ggamma[c]) in float64.
 
     consts (3,) has x's dtype: storing into it rounds k, gbeta/M, ggamma/M to that dtype, so the
     elementwise loop runs in x's precision (as the numpy formula does).
     """
     N, L = gy3.shape[0], gy3.shape[2]
     sb, sg = _channel_grad_sums(gy3, x3, c, m, s)
-    sums[0], sums[1] = sb, sg
+    consts = np.empty(3, gx3.dtype)
     consts[0] = gamma_c * s  # k = gamma[c]·inv[c]
     k = consts[0]
     if batch_stats and N * L > 0:
@@ -103,6 +112,7 @@ def _channel_backward(gy3, x3, gx3, c, m, s, gamma_c, batch_stats, sums, consts)
             gr, gxr = gy3[n, c], gx3[n, c]
             for i in range(L):
                 gxr[i] = k * gr[i]
+    return sb, sg
 
 
 # ---- all channels: job kernels, run on threads by threads.parallel_jobs (job c = channel c) -------
@@ -120,9 +130,10 @@ def _forward_jobs(x3, mean, inv, gamma, beta, y3, c_lo, c_hi):
 
 
 @njit(cache=True, nogil=True)
-def _backward_jobs(gy3, x3, mean, inv, gamma, batch_stats, gx3, sums, consts, c_lo, c_hi):
-    for c in range(c_lo, c_hi):  # job c writes only gx3[:, c], sums[c] = (gbeta, ggamma) and consts[c]
-        _channel_backward(gy3, x3, gx3, c, mean[c], inv[c], gamma[c], batch_stats, sums[c], consts[c])
+def _backward_jobs(gy3, x3, st, batch_stats, gx3, sums, c_lo, c_hi):
+    for c in range(c_lo, c_hi):  # job c writes only gx3[:, c] and sums[c] = (gbeta, ggamma)
+        sums[c, 0], sums[c, 1] = _channel_backward(gy3, x3, gx3, c, st.mean[c], st.inv[c], st.gamma[c],
+                                                   batch_stats)
 
 
 def _run(kernel, x3, *args):
@@ -194,12 +205,11 @@ def bn_backward(gy, x, mean, inv, gamma, batch_stats: bool) -> tuple[np.ndarray,
     if gy.shape != np.shape(x):
         raise ValueError(f"{op}: gy must have x's shape {np.shape(x)}, got shape {gy.shape}")
     gy3 = np.ascontiguousarray(gy, dtype=x3.dtype).reshape(N, C, L)
-    mean, inv, gamma = (_per_channel(v, C, x3.dtype, name, op) for v, name in
-                        ((mean, "mean"), (inv, "inv"), (gamma, "gamma")))
+    st = Stats(*(_per_channel(v, C, x3.dtype, name, op) for v, name in
+                 ((mean, "mean"), (inv, "inv"), (gamma, "gamma"))))
     gx3 = np.empty_like(gy3)  # (N, C, L)
     sums = np.empty((C, 2), np.float64)  # (gbeta, ggamma) per channel
-    consts = np.empty((C, 3), gy3.dtype)  # k, gbeta/M, ggamma/M rounded to x's dtype
-    _run(_backward_jobs, x3, gy3, x3, mean, inv, gamma, bool(batch_stats), gx3, sums, consts)
+    _run(_backward_jobs, x3, gy3, x3, st, bool(batch_stats), gx3, sums)
     return gx3.reshape(gy.shape), sums[:, 1].astype(x3.dtype), sums[:, 0].astype(x3.dtype)
 
 

@@ -24,12 +24,12 @@ from numbers import Integral
 
 import numpy as np
 from numba import njit
-from numpy.lib.stride_tricks import sliding_window_view
 
 from . import checks
 from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
 from .geometry import ConvGeometry
+from .windows import fold, windows
 
 
 # ---- argument checks: in Python, before any jitted code or allocation --------------------------
@@ -134,13 +134,12 @@ def grouped_conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, g: ConvGeometr
 
 
 # ---- loops: the formulas verbatim, one bounds test per tap -----------------------------------------
-# (in the loops hx, wx are the input row and column h, w of the formulas: w is the weight)
+# In these loops (row, col) is the formula's input position (h, w): w is the weight (as in depthwise.py).
 
 @njit(cache=True)
-def _forward_loops(x, w, Og, sh, sw, rh, rw, pt, pl, y):
-    N, O, P, Q = y.shape
-    H, W = x.shape[2], x.shape[3]
-    Cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
+def _forward_loops(x, w, Og, geo, y):
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, O, Cg = x.shape[0], w.shape[0], w.shape[1]
     for n in range(N):
         for o in range(O):
             e = o // Og
@@ -149,21 +148,17 @@ def _forward_loops(x, w, Og, sh, sw, rh, rw, pt, pl, y):
                     acc = 0.0
                     for c in range(Cg):
                         for i in range(kh):
-                            hx = p * sh + i * rh - pt
-                            if hx < 0 or hx >= H:
-                                continue
                             for j in range(kw):
-                                wx = q * sw + j * rw - pl
-                                if 0 <= wx < W:
-                                    acc += w[o, c, i, j] * x[n, e * Cg + c, hx, wx]
+                                row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                                if 0 <= row < H and 0 <= col < W:
+                                    acc += w[o, c, i, j] * x[n, e * Cg + c, row, col]
                     y[n, o, p, q] = acc
 
 
 @njit(cache=True)
-def _backward_input_loops(gy, w, Og, sh, sw, rh, rw, pt, pl, gx):
-    N, O, P, Q = gy.shape
-    H, W = gx.shape[2], gx.shape[3]
-    Cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
+def _backward_input_loops(gy, w, Og, geo, gx):
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, O, Cg = gy.shape[0], w.shape[0], w.shape[1]
     for n in range(N):
         for o in range(O):
             e = o // Og
@@ -171,20 +166,16 @@ def _backward_input_loops(gy, w, Og, sh, sw, rh, rw, pt, pl, gx):
                 for q in range(Q):
                     for c in range(Cg):
                         for i in range(kh):
-                            hx = p * sh + i * rh - pt
-                            if hx < 0 or hx >= H:
-                                continue
                             for j in range(kw):
-                                wx = q * sw + j * rw - pl
-                                if 0 <= wx < W:
-                                    gx[n, e * Cg + c, hx, wx] += w[o, c, i, j] * gy[n, o, p, q]
+                                row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                                if 0 <= row < H and 0 <= col < W:
+                                    gx[n, e * Cg + c, row, col] += w[o, c, i, j] * gy[n, o, p, q]
 
 
 @njit(cache=True)
-def _backward_weight_loops(x, gy, Og, sh, sw, rh, rw, pt, pl, gw):
-    N, O, P, Q = gy.shape
-    H, W = x.shape[2], x.shape[3]
-    Cg, kh, kw = gw.shape[1], gw.shape[2], gw.shape[3]
+def _backward_weight_loops(x, gy, Og, geo, gw):
+    (H, W), (kh, kw), (sh, sw), (rh, rw), (pt, _, pl, _), (P, Q) = geo
+    N, O, Cg = x.shape[0], gy.shape[1], gw.shape[1]
     for o in range(O):
         e = o // Og
         for c in range(Cg):
@@ -193,26 +184,18 @@ def _backward_weight_loops(x, gy, Og, sh, sw, rh, rw, pt, pl, gw):
                     acc = 0.0
                     for n in range(N):
                         for p in range(P):
-                            hx = p * sh + i * rh - pt
-                            if hx < 0 or hx >= H:
-                                continue
                             for q in range(Q):
-                                wx = q * sw + j * rw - pl
-                                if 0 <= wx < W:
-                                    acc += gy[n, o, p, q] * x[n, e * Cg + c, hx, wx]
+                                row, col = p * sh + i * rh - pt, q * sw + j * rw - pl
+                                if 0 <= row < H and 0 <= col < W:
+                                    acc += gy[n, o, p, q] * x[n, e * Cg + c, row, col]
                     gw[o, c, i, j] = acc
-
-
-def _scalars(g):
-    (sh, sw), (rh, rw), (pt, _, pl, _) = g.stride, g.dilation, g.padding
-    return sh, sw, rh, rw, pt, pl
 
 
 def grouped_conv2d_forward_loops(x, w, g, groups):
     """y[n, o, p, q] = Σ_{c,i,j} w[o, c, i, j] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]"""
     x, w, G = _forward_args("grouped_conv2d_forward_loops", x, w, g, groups)
     y = np.empty((x.shape[0], w.shape[0]) + g.out_hw, x.dtype)
-    _forward_loops(x, w, w.shape[0] // G, *_scalars(g), y)
+    _forward_loops(x, w, w.shape[0] // G, g, y)
     return y
 
 
@@ -220,7 +203,7 @@ def grouped_conv2d_backward_input_loops(gy, w, g, groups):
     """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]"""
     gy, w, G = _input_args("grouped_conv2d_backward_input_loops", gy, w, g, groups)
     gx = np.zeros((gy.shape[0], G * w.shape[1]) + g.in_hw, gy.dtype)
-    _backward_input_loops(gy, w, w.shape[0] // G, *_scalars(g), gx)
+    _backward_input_loops(gy, w, w.shape[0] // G, g, gx)
     return gx
 
 
@@ -228,7 +211,7 @@ def grouped_conv2d_backward_weight_loops(x, gy, g, groups):
     """gw[o, c, i, j] = Σ_{n,p,q} gy[n, o, p, q] · xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]"""
     x, gy, G = _weight_args("grouped_conv2d_backward_weight_loops", x, gy, g, groups)
     gw = np.empty((gy.shape[1], x.shape[1] // G) + g.kernel_hw, x.dtype)
-    _backward_weight_loops(x, gy, gy.shape[1] // G, *_scalars(g), gw)
+    _backward_weight_loops(x, gy, gy.shape[1] // G, g, gw)
     return gw
 
 
@@ -236,10 +219,7 @@ def grouped_conv2d_backward_weight_loops(x, gy, g, groups):
 
 def _windows(x, g, G):
     """win[n, e, c, p, q, i, j] = xp[n, e·Cg + c, p·sh + i·rh, q·sw + j·rw]: (N, G, Cg, P, Q, kh, kw)"""
-    (kh, kw), (sh, sw), (rh, rw), (pt, pb, pl, pr), (P, Q) = g.kernel_hw, g.stride, g.dilation, g.padding, g.out_hw
-    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N,C,H,W) --pad--> (N,C,H+pt+pb,W+pl+pr)
-    win = sliding_window_view(xp, ((kh - 1) * rh + 1, (kw - 1) * rw + 1), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::rh, ::rw][:, :, :P, :Q]
+    win = windows(x, g)  # (N, C, P, Q, kh, kw)
     return win.reshape((x.shape[0], G, x.shape[1] // G) + win.shape[2:])
 
 
@@ -253,17 +233,11 @@ def grouped_conv2d_forward_reference(x, w, g, groups):
 def grouped_conv2d_backward_input_reference(gy, w, g, groups):
     """gx[n, e·Cg + c, h, w] = Σ_{o in e, p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o, c, i, j] · gy[n, o, p, q]
 
-    t[n, e, c, p, q, i, j] = Σ_o gy·w, scattered tap by tap into a padded gx, whose padding is cut off.
+    t[n, e, c, p, q, i, j] = Σ_o gy·w, folded back onto gx (windows.fold: the adjoint of the windows).
     """
-    G, (O, Cg, kh, kw), N = groups, w.shape, gy.shape[0]
-    (H, W), (sh, sw), (rh, rw), (pt, pb, pl, pr), (P, Q) = g.in_hw, g.stride, g.dilation, g.padding, g.out_hw
+    G, (O, Cg, kh, kw), (N, _, P, Q) = groups, w.shape, gy.shape
     t = np.einsum("neopq,eocij->necpqij", gy.reshape(N, G, O // G, P, Q), w.reshape(G, O // G, Cg, kh, kw))
-    t = t.reshape(N, G * Cg, P, Q, kh, kw)
-    gxp = np.zeros((N, G * Cg, H + pt + pb, W + pl + pr), gy.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            gxp[:, :, i * rh:i * rh + (P - 1) * sh + 1:sh, j * rw:j * rw + (Q - 1) * sw + 1:sw] += t[..., i, j]
-    return gxp[:, :, pt:pt + H, pl:pl + W]
+    return fold(t.reshape(N, G * Cg, P, Q, kh, kw), g)
 
 
 def grouped_conv2d_backward_weight_reference(x, gy, g, groups):

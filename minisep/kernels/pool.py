@@ -50,6 +50,14 @@ def _grad_inputs(op, gy, g):
 # ---- job kernels: job nc = (n, c) writes only [n, c] of its outputs (threads.parallel_jobs) -------
 
 @njit(cache=True, nogil=True)
+def _clipped(p, sh, pt, kh, H):
+    """Window p starts at row h0 = p·sh - pt; its rows h0 + i with i_lo <= i < i_hi lie inside [0, H).
+    (The same for columns: _clipped(q, sw, pl, kw, W).)                          -> (h0, i_lo, i_hi)"""
+    h0 = p * sh - pt
+    return h0, max(0, -h0), min(kh, H - h0)
+
+
+@njit(cache=True, nogil=True)
 def _max_pool_forward_jobs(x, g, y, arg, nc_lo, nc_hi):
     """y[n, c, p, q] = max over the clipped window, arg = h·W + w of the first maximum in (i, j) order."""
     (H, W), (kh, kw), (sh, sw), _, (pt, _, pl, _), (P, Q) = g
@@ -58,11 +66,9 @@ def _max_pool_forward_jobs(x, g, y, arg, nc_lo, nc_hi):
         n, c = nc // C, nc % C
         img = x[n, c]
         for p in range(P):
-            h0 = p * sh - pt
-            i_lo, i_hi = max(0, -h0), min(kh, H - h0)  # window rows h0 + i inside [0, H)
+            h0, i_lo, i_hi = _clipped(p, sh, pt, kh, H)  # window rows h0 + i inside [0, H)
             for q in range(Q):
-                w0 = q * sw - pl
-                j_lo, j_hi = max(0, -w0), min(kw, W - w0)
+                w0, j_lo, j_hi = _clipped(q, sw, pl, kw, W)
                 best_h, best_w = h0 + i_lo, w0 + j_lo
                 best = img[best_h, best_w]
                 for i in range(i_lo, i_hi):
@@ -126,11 +132,9 @@ def _avg_pool_forward_jobs(x, g, include_pad, y, nc_lo, nc_hi):
         n, c = nc // C, nc % C
         img = x[n, c]
         for p in range(P):
-            h0 = p * sh - pt
-            i_lo, i_hi = max(0, -h0), min(kh, H - h0)
+            h0, i_lo, i_hi = _clipped(p, sh, pt, kh, H)
             for q in range(Q):
-                w0 = q * sw - pl
-                j_lo, j_hi = max(0, -w0), min(kw, W - w0)
+                w0, j_lo, j_hi = _clipped(q, sw, pl, kw, W)
                 s = zero
                 for i in range(i_lo, i_hi):
                     for j in range(j_lo, j_hi):
@@ -147,11 +151,9 @@ def _avg_pool_backward_jobs(gy, g, include_pad, gx, nc_lo, nc_hi):
         n, c = nc // C, nc % C
         img = gx[n, c]
         for p in range(P):
-            h0 = p * sh - pt
-            i_lo, i_hi = max(0, -h0), min(kh, H - h0)
+            h0, i_lo, i_hi = _clipped(p, sh, pt, kh, H)
             for q in range(Q):
-                w0 = q * sw - pl
-                j_lo, j_hi = max(0, -w0), min(kw, W - w0)
+                w0, j_lo, j_hi = _clipped(q, sw, pl, kw, W)
                 v = gy[n, c, p, q] / (kh * kw if include_pad else (i_hi - i_lo) * (j_hi - j_lo))
                 for i in range(i_lo, i_hi):
                     for j in range(j_lo, j_hi):

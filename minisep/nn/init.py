@@ -1,7 +1,9 @@
 """Weight initialisers, pure numpy. Each returns a NEW ndarray of the given shape and dtype (float32 default).
 
-Every random initialiser takes an explicit ``rng`` (a ``numpy.random.Generator``, e.g.
-``np.random.default_rng(0)``) so runs are reproducible; there is no hidden global random state.
+Randomness is explicit or drawn from minisep's seeded default generator (minisep/random.py): every
+random initialiser takes ``rng`` as everywhere in minisep (random.as_rng), a ``numpy.random.Generator``,
+an int seed, or None (the default) for a new stream of the default generator, which starts from seed 0
+and restarts with ``minisep.manual_seed``; so runs are reproducible either way.
 
 Fans follow PyTorch's rule for a weight of shape (O, C_per_group, kh, kw) (or (out, in) for Linear):
 
@@ -18,15 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from ..random import as_rng
+
 _LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "sigmoid")
-
-
-def _check_rng(rng: Any, fn: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{fn}: rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}; minisep passes randomness explicitly so runs are reproducible")
-    return rng
 
 
 def _check_shape(shape: Any, fn: str) -> tuple[int, ...]:
@@ -108,59 +105,59 @@ def _fan(shape: tuple[int, ...], mode: str, groups: int, fn: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def normal(shape: Any, rng: np.random.Generator, mean: float = 0.0, std: float = 1.0, *,
+def normal(shape: Any, rng: Any = None, mean: float = 0.0, std: float = 1.0, *,
            dtype: Any = np.float32) -> np.ndarray:
     """w ~ N(mean, std²)."""
-    rng, dims, dt = _check_rng(rng, "normal"), _check_shape(shape, "normal"), _check_dtype(dtype, "normal")
+    rng, dims, dt = as_rng(rng, "normal"), _check_shape(shape, "normal"), _check_dtype(dtype, "normal")
     w = _standard_normal(rng, dims, dt)
     w *= std
     w += mean
     return w
 
 
-def uniform(shape: Any, rng: np.random.Generator, low: float = 0.0, high: float = 1.0, *,
+def uniform(shape: Any, rng: Any = None, low: float = 0.0, high: float = 1.0, *,
             dtype: Any = np.float32) -> np.ndarray:
     """w ~ U(low, high)."""
-    rng, dims, dt = _check_rng(rng, "uniform"), _check_shape(shape, "uniform"), _check_dtype(dtype, "uniform")
+    rng, dims, dt = as_rng(rng, "uniform"), _check_shape(shape, "uniform"), _check_dtype(dtype, "uniform")
     w = _unit_uniform(rng, dims, dt)  # in [-1, 1)
     w *= (high - low) / 2
     w += (high + low) / 2
     return w
 
 
-def kaiming_normal(shape: Any, rng: np.random.Generator, nonlinearity: str = "relu", mode: str = "fan_in",
+def kaiming_normal(shape: Any, rng: Any = None, nonlinearity: str = "relu", mode: str = "fan_in",
                    *, a: float = 0.0, groups: int = 1, dtype: Any = np.float32) -> np.ndarray:
     """He normal: w ~ N(0, std²) with std = gain / √fan, gain = calculate_gain(nonlinearity, a),
     fan = fan_in (default: keeps forward variance) or fan_out (keeps backward variance).
     For relu on a depthwise 3x3 weight: std = √2 / √9."""
-    _check_rng(rng, "kaiming_normal")
+    rng = as_rng(rng, "kaiming_normal")  # once: None draws one stream, passed on
     fan = _fan(_check_shape(shape, "kaiming_normal"), mode, groups, "kaiming_normal")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
     return normal(shape, rng, 0.0, std, dtype=dtype)
 
 
-def kaiming_uniform(shape: Any, rng: np.random.Generator, nonlinearity: str = "relu", mode: str = "fan_in",
+def kaiming_uniform(shape: Any, rng: Any = None, nonlinearity: str = "relu", mode: str = "fan_in",
                     *, a: float = 0.0, groups: int = 1, dtype: Any = np.float32) -> np.ndarray:
     """He uniform: w ~ U(−bound, bound) with bound = √3 · std = gain · √(3 / fan)  (std = gain / √fan)."""
-    _check_rng(rng, "kaiming_uniform")
+    rng = as_rng(rng, "kaiming_uniform")  # once: None draws one stream, passed on
     fan = _fan(_check_shape(shape, "kaiming_uniform"), mode, groups, "kaiming_uniform")
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan) if fan else 0.0
     return uniform(shape, rng, -bound, bound, dtype=dtype)
 
 
-def xavier_normal(shape: Any, rng: np.random.Generator, gain: float = 1.0, *, groups: int = 1,
+def xavier_normal(shape: Any, rng: Any = None, gain: float = 1.0, *, groups: int = 1,
                   dtype: Any = np.float32) -> np.ndarray:
     """Glorot normal: w ~ N(0, std²) with std = gain · √(2 / (fan_in + fan_out))."""
-    _check_rng(rng, "xavier_normal")
+    rng = as_rng(rng, "xavier_normal")  # once: None draws one stream, passed on
     fan_in, fan_out = fan_in_fan_out(_check_shape(shape, "xavier_normal"), groups)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
     return normal(shape, rng, 0.0, std, dtype=dtype)
 
 
-def xavier_uniform(shape: Any, rng: np.random.Generator, gain: float = 1.0, *, groups: int = 1,
+def xavier_uniform(shape: Any, rng: Any = None, gain: float = 1.0, *, groups: int = 1,
                    dtype: Any = np.float32) -> np.ndarray:
     """Glorot uniform: w ~ U(−bound, bound) with bound = gain · √(6 / (fan_in + fan_out)) (= √3 · std)."""
-    _check_rng(rng, "xavier_uniform")
+    rng = as_rng(rng, "xavier_uniform")  # once: None draws one stream, passed on
     fan_in, fan_out = fan_in_fan_out(_check_shape(shape, "xavier_uniform"), groups)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
     return uniform(shape, rng, -bound, bound, dtype=dtype)
@@ -170,7 +167,7 @@ glorot_normal = xavier_normal
 glorot_uniform = xavier_uniform
 
 
-def torch_default_uniform(shape: Any, rng: np.random.Generator, *, fan_in: int | None = None,
+def torch_default_uniform(shape: Any, rng: Any = None, *, fan_in: int | None = None,
                           dtype: Any = np.float32) -> np.ndarray:
     """What torch.nn.Conv2d / Linear do in reset_parameters(): w ~ U(−bound, bound), bound = 1 / √fan_in.
 
@@ -179,7 +176,7 @@ def torch_default_uniform(shape: Any, rng: np.random.Generator, *, fan_in: int |
     For the bias pass the weight's fan_in:
     ``torch_default_uniform((O,), rng, fan_in=fan_in_fan_out(w_shape)[0])`` (same bound 1 / √fan_in).
     """
-    _check_rng(rng, "torch_default_uniform")
+    rng = as_rng(rng, "torch_default_uniform")  # once: None draws one stream, passed on
     dims = _check_shape(shape, "torch_default_uniform")
     if fan_in is None:
         fan_in = fan_in_fan_out(dims)[0]
@@ -189,16 +186,16 @@ def torch_default_uniform(shape: Any, rng: np.random.Generator, *, fan_in: int |
     return uniform(dims, rng, -bound, bound, dtype=dtype)
 
 
-def zeros(shape: Any, rng: np.random.Generator | None = None, *, dtype: Any = np.float32) -> np.ndarray:
+def zeros(shape: Any, rng: Any = None, *, dtype: Any = np.float32) -> np.ndarray:
     """w = 0. ``rng`` is accepted (and type-checked) only so every initialiser can be called as
-    ``init(shape, rng)``; no randomness is used."""
+    ``init(shape, rng)``; no randomness is used (None draws no stream of the default generator)."""
     if rng is not None:
-        _check_rng(rng, "zeros")
+        as_rng(rng, "zeros")
     return np.zeros(_check_shape(shape, "zeros"), dtype=_check_dtype(dtype, "zeros"))
 
 
-def ones(shape: Any, rng: np.random.Generator | None = None, *, dtype: Any = np.float32) -> np.ndarray:
+def ones(shape: Any, rng: Any = None, *, dtype: Any = np.float32) -> np.ndarray:
     """w = 1. ``rng`` as in :func:`zeros`."""
     if rng is not None:
-        _check_rng(rng, "ones")
+        as_rng(rng, "ones")
     return np.ones(_check_shape(shape, "ones"), dtype=_check_dtype(dtype, "ones"))

@@ -101,7 +101,8 @@ class DepthwiseConv2d(Function):
         gx[n,c,h,w]     = Σ_{k,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[c·m+k,0,i,j]·gy[n,c·m+k,p,q]
         gw[c·m+k,0,i,j] = Σ_npq gy[n,c·m+k,p,q]·xp[n,c, p·sh+i·rh, q·sw+j·rw]
     (gx is a depthwise conv of gy placed on the stride grid, with the kernel flipped in i and j.)
-    kernels: depthwise_forward / depthwise_backward_input / depthwise_backward_weight
+    kernel: depthwise_forward / _backward_input / _backward_weight; loops: depthwise_*_loops;
+    reference: depthwise_*_reference (all in kernels/depthwise.py)
     """
 
     @staticmethod
@@ -133,7 +134,8 @@ class PointwiseConv2d(Function):
     backward:
         gx[n,c,h,w]  = Σ_o w[o,c,0,0]·gy[n,o,h,w]
         gw[o,c,0,0]  = Σ_nhw gy[n,o,h,w]·x[n,c,h,w]
-    kernels: pointwise_forward / pointwise_backward_input / pointwise_backward_weight
+    kernel: pointwise_forward / _backward_input / _backward_weight; loops: pointwise_*_loops;
+    reference: pointwise_*_reference (all in kernels/pointwise.py)
     """
 
     @staticmethod
@@ -160,7 +162,8 @@ class Conv2d(Function):
     backward:
         gx[n,c,h,w]  = Σ_{o,p,q,i,j : p·sh+i·rh-pt = h, q·sw+j·rw-pl = w} w[o,c,i,j]·gy[n,o,p,q]
         gw[o,c,i,j]  = Σ_npq gy[n,o,p,q]·xp[n,c, p·sh+i·rh, q·sw+j·rw]
-    kernels: conv2d_forward / conv2d_backward_input / conv2d_backward_weight
+    kernel: conv2d_forward / _backward_input / _backward_weight; loops: conv2d_*_loops;
+    reference: conv2d_*_reference (all in kernels/conv.py)
     """
 
     @staticmethod
@@ -189,7 +192,7 @@ class AddBias(Function):
     backward:
         gx[n,o,p,q]  = gy[n,o,p,q]
         gb[o]        = Σ_npq gy[n,o,p,q]
-    kernels: bias_backward (for gb)
+    kernel: bias_backward (for gb); reference: bias_backward_reference (kernels/bias.py)
     """
 
     @staticmethod

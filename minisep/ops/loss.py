@@ -16,15 +16,19 @@ def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def _keep(ctx: Context, y, axis):
+    """Save the output y and the axis for the backward (softmax and log-softmax need only those)."""
+    ctx.save_for_backward(y)
+    ctx.axis = axis
+    return y
+
+
 class Softmax(Function):
     """y_k = exp(a_k - max a) / Σ_j exp(a_j - max a).   ga_k = y_k·(gy_k - Σ_j gy_j·y_j)."""
 
     @staticmethod
     def forward(ctx: Context, a, *, axis=-1):
-        y = np.exp(_log_softmax(a, axis))
-        ctx.save_for_backward(y)
-        ctx.axis = axis
-        return y
+        return _keep(ctx, np.exp(_log_softmax(a, axis)), axis)
 
     @staticmethod
     def backward(ctx: Context, gy):
@@ -37,10 +41,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Context, a, *, axis=-1):
-        y = _log_softmax(a, axis)
-        ctx.save_for_backward(y)
-        ctx.axis = axis
-        return y
+        return _keep(ctx, _log_softmax(a, axis), axis)
 
     @staticmethod
     def backward(ctx: Context, gy):

@@ -186,18 +186,10 @@ def _wgrad_dense_chunk(x, gy, base, place, read, tiling, gw, n_lo, n_end):
                     for u in range(L):  # gwrd: output o0 + r, tap k + d
                         v0, v1, v2 = xt0[u], xt1[u], xt2[u]
                         g0, g1, g2, g3 = gy0[u], gy1[u], gy2[u], gy3[u]
-                        gw00 += g0 * v0
-                        gw01 += g0 * v1
-                        gw02 += g0 * v2
-                        gw10 += g1 * v0
-                        gw11 += g1 * v1
-                        gw12 += g1 * v2
-                        gw20 += g2 * v0
-                        gw21 += g2 * v1
-                        gw22 += g2 * v2
-                        gw30 += g3 * v0
-                        gw31 += g3 * v1
-                        gw32 += g3 * v2
+                        gw00, gw01, gw02 = gw00 + g0 * v0, gw01 + g0 * v1, gw02 + g0 * v2
+                        gw10, gw11, gw12 = gw10 + g1 * v0, gw11 + g1 * v1, gw12 + g1 * v2
+                        gw20, gw21, gw22 = gw20 + g2 * v0, gw21 + g2 * v1, gw22 + g2 * v2
+                        gw30, gw31, gw32 = gw30 + g3 * v0, gw31 + g3 * v1, gw32 + g3 * v2
                     t[0, 0], t[0, 1], t[0, 2] = gw00, gw01, gw02
                     t[1, 0], t[1, 1], t[1, 2] = gw10, gw11, gw12
                     t[2, 0], t[2, 1], t[2, 2] = gw20, gw21, gw22

@@ -1,4 +1,5 @@
-"""What the three depthwise exercises share: the configurations, the cases and the wrong variants."""
+"""What the exercises share: for the three depthwise ones the configurations, the cases and the wrong
+variants; for all of them the float64 finite-difference check (fd_check)."""
 from __future__ import annotations
 
 import numpy as np
@@ -81,7 +82,11 @@ def finite_differences(f, a, eps=1e-6):
 FD_CFG = dict(N=2, C=2, m=2, H=5, W=4, kernel=3, stride=2, dilation=1, padding="same", seed=7)
 
 
-def fd_message(analytic, numeric, what) -> tuple[bool, str]:
-    err = float(np.abs(np.asarray(analytic, dtype=np.float64) - numeric).max())
-    ok = err < 1e-5
-    return ok, f"{what} vs central differences on {FD_CFG}: max abs error {err:.1e} ({'ok' if ok else 'WRONG'})"
+def fd_check(what: str, cfg: dict, loss, grads: dict) -> tuple[bool, str]:
+    """(ok, message): each analytic gradient, grads[name] = (analytic, a), against the central differences
+    of loss() with respect to the float64 array a (perturbed in place and restored)."""
+    errors = {name: float(np.abs(np.asarray(g, dtype=np.float64) - finite_differences(loss, a)).max())
+              for name, (g, a) in grads.items()}
+    ok = max(errors.values()) < 1e-5
+    detail = ", ".join(f"{e:.1e}" + (f" ({name})" if len(errors) > 1 else "") for name, e in errors.items())
+    return ok, f"{what} on {cfg}: max abs error {detail} ({'ok' if ok else 'WRONG'})"

@@ -12,9 +12,9 @@ def _fd(fn):
     # the forward is linear in x: <y(x), gy> must have gradient dX = minisep's backward, by differences
     case = _conv.make_case(_conv.FD_CFG)
     x, w, gy, g = case["x"], case["w"], case["gy"], case["g"]
-    numeric = _conv.finite_differences(lambda: float(np.sum(fn(x, w, **_conv.geo_args(case)) * gy)), x)
-    return _conv.fd_message(depthwise_backward_input_reference(gy, w, g, x.shape[1]), numeric,
-                            "d<y, gy>/dx of your forward, against minisep's dX,")
+    return _conv.fd_check("d<y, gy>/dx of your forward, against minisep's dX, vs central differences",
+                          _conv.FD_CFG, lambda: float(np.sum(fn(x, w, **_conv.geo_args(case)) * gy)),
+                          {"dX": (depthwise_backward_input_reference(gy, w, g, x.shape[1]), x)})
 
 
 EXERCISE = Exercise(

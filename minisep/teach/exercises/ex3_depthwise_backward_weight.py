@@ -11,8 +11,9 @@ from .grade import Exercise
 def _fd(fn):
     case = _conv.make_case(_conv.FD_CFG)
     x, w, gy, g = case["x"], case["w"], case["gy"], case["g"]
-    numeric = _conv.finite_differences(lambda: float(np.sum(depthwise_forward_reference(x, w, g) * gy)), w)
-    return _conv.fd_message(fn(x, gy, w.shape, **_conv.geo_args(case)), numeric, "your dD")
+    return _conv.fd_check("your dD vs central differences", _conv.FD_CFG,
+                          lambda: float(np.sum(depthwise_forward_reference(x, w, g) * gy)),
+                          {"dD": (fn(x, gy, w.shape, **_conv.geo_args(case)), w)})
 
 
 EXERCISE = Exercise(

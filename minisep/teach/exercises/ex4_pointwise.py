@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...kernels import pointwise_backward_input, pointwise_backward_weight, pointwise_forward
+from ...kernels import (pointwise_backward_input, pointwise_backward_input_reference, pointwise_backward_weight,
+                        pointwise_backward_weight_reference, pointwise_forward, pointwise_forward_reference)
 from . import _conv
-from .grade import Exercise
+from .grade import Exercise, learner_variants
 
 
 def configs():
@@ -32,17 +33,9 @@ def call(fn, c):
     return fn.pointwise_forward(c["x"], c["w"]), gx, gw
 
 
-# the known mistakes, each as the learner's (forward, backward) with ONE term wrong
-def _fwd(x, w):
-    return np.einsum("oc,nchw->nohw", w[:, :, 0, 0], x)
-
-
-def _gx(gy, w):
-    return np.einsum("oc,nohw->nchw", w[:, :, 0, 0], gy)
-
-
-def _gw(x, gy):
-    return np.einsum("nohw,nchw->oc", gy, x)[:, :, None, None]
+# the known mistakes, each as the learner's (forward, backward) with ONE term wrong; the right terms
+# are minisep's einsum references
+_fwd, _gx, _gw = pointwise_forward_reference, pointwise_backward_input_reference, pointwise_backward_weight_reference
 
 
 MISTAKES = {
@@ -69,10 +62,6 @@ MISTAKES = {
 }
 
 
-def _mistake(fwd, bwd):
-    return lambda c: call(_Learner(fwd, bwd), c)
-
-
 class _Learner:
     """A (forward, backward) pair with one of them wrong, shaped like a learner's module."""
 
@@ -92,20 +81,15 @@ def _fd(fn):
     x, w, gy = c["x"], c["w"], c["gy"]
     gx, gw = fn.pointwise_backward(gy, x, w)
 
-    def loss():
-        return float(np.sum(fn.pointwise_forward(x, w) * gy))
-    ex, ew = (float(np.abs(np.asarray(a, np.float64) - _conv.finite_differences(loss, b)).max())
-              for a, b in ((gx, x), (gw, w)))
-    ok = max(ex, ew) < 1e-5
-    return ok, (f"d<y, gy>/dx and /dw of your forward, against your gx and gw, on {cfg}: max abs error "
-                f"{ex:.1e} (gx), {ew:.1e} (gw) ({'ok' if ok else 'WRONG'})")
+    return _conv.fd_check("d<y, gy>/dx and /dw of your forward, against your gx and gw,", cfg,
+                          lambda: float(np.sum(fn.pointwise_forward(x, w) * gy)), {"gx": (gx, x), "gw": (gw, w)})
 
 
 EXERCISE = Exercise(
     number=4, name="pointwise", title="pointwise (1x1) conv: forward y, backward gx and gw",
     function=("pointwise_forward", "pointwise_backward"), stub="ex4_pointwise.py",
     configs=configs, make_case=make_case, reference=reference, call=call,
-    variants={name: (_mistake(f, b), hint) for name, (f, b, hint) in MISTAKES.items()},
+    variants=learner_variants(call, MISTAKES, wrong_learner),
     parts=("y", "gx", "gw"), map_kinds=("nchw", "nchw", "matrix"),
     map_axes=("(o, h, w), max over n", "(c, h, w), max over n", "(o, c)"),
     probes=(dict(N=2, C=2, O=2, H=2, W=2, seed=1),),

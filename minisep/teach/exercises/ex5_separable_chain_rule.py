@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conv
-from .grade import Exercise
+from .grade import Exercise, learner_variants
 
 
 def configs():
@@ -100,20 +100,16 @@ def _fd(fn):
     dW, D, P = c["dW"], c["D"], c["P"]
     dD, dP = fn(dW, D, P)
 
-    def loss():  # L = <W(D, P), dW>: its gradients are exactly dD and dP
-        return float(np.sum(compose(D, P, dW.shape[1]) * dW))
-    eD, eP = (float(np.abs(np.asarray(a, np.float64) - _conv.finite_differences(loss, b)).max())
-              for a, b in ((dD, D), (dP, P)))
-    ok = max(eD, eP) < 1e-5
-    return ok, (f"your dD, dP vs central differences of L = <W(D, P), dW> on {cfg}: max abs error "
-                f"{eD:.1e} (dD), {eP:.1e} (dP) ({'ok' if ok else 'WRONG'})")
+    # L = <W(D, P), dW>: its gradients are exactly dD and dP
+    return _conv.fd_check("your dD, dP vs central differences of L = <W(D, P), dW>", cfg,
+                          lambda: float(np.sum(compose(D, P, dW.shape[1]) * dW)), {"dD": (dD, D), "dP": (dP, P)})
 
 
 EXERCISE = Exercise(
     number=5, name="separable-chain-rule", title="the separable chain rule: dD and dP from dW (W = Σ_k P·D)",
     function="separable_chain_rule", stub="ex5_separable_chain_rule.py",
     configs=configs, make_case=make_case, reference=reference, call=call,
-    variants={name: ((lambda f: lambda c: call(f, c))(f), hint) for name, (f, hint) in MISTAKES.items()},
+    variants=learner_variants(call, MISTAKES, wrong_learner),
     parts=("dD", "dP"), map_kinds=("kernel", "matrix"), map_axes=("(c·m+k, i, j)", "(o, c·m+k)"),
     probes=(dict(O=2, C=2, m=2, kh=2, kw=2, seed=1),),
     solution="minisep/nn/layers_conv.py: SeparableConv2d.equivalent_conv_weight (W = Σ_k P·D, which "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...kernels import conv_geometry
-from .grade import Exercise
+from .grade import Exercise, learner_variants
 
 NAMES = ("pt", "pb", "pl", "pr", "P", "Q")
 
@@ -114,8 +114,7 @@ EXERCISE = Exercise(
     number=6, name="same-padding", title="Keras 'same' padding with stride > 1: (pt, pb, pl, pr) and (P, Q)",
     function="same_padding", stub="ex6_same_padding.py",
     configs=configs, make_case=make_case, reference=reference, call=call,
-    variants={name: ((lambda f: lambda c: call(f, c))(wrong_learner(name)), hint)
-              for name, (_knobs, hint) in MISTAKES.items()},
+    variants=learner_variants(call, MISTAKES, wrong_learner),
     map_kinds=("values",), value_names=NAMES, map_axes="(pt, pb, pl, pr, P, Q)",
     probes=(dict(H=6, W=6, kh=3, kw=3, sh=2, sw=2, rh=1, rw=1), dict(H=5, W=5, kh=3, kw=3, sh=2, sw=2, rh=2, rw=2),
             dict(H=4, W=4, kh=1, kw=1, sh=3, sw=3, rh=1, rw=1)),

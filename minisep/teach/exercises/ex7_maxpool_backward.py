@@ -6,7 +6,7 @@ import numpy as np
 
 from ...kernels import max_pool2d_backward, max_pool2d_forward, pool_geometry
 from . import _conv
-from .grade import Exercise
+from .grade import Exercise, learner_variants
 
 
 def _geometry(cfg):
@@ -116,18 +116,15 @@ def _fd(fn):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((1, 2, 5, 6))  # distinct values: no ties, the max is differentiable
     gy = rng.standard_normal((1, 2) + g.out_hw)
-    numeric = _conv.finite_differences(lambda: float(np.sum(max_pool2d_forward(x, g)[0] * gy)), x)
-    err = float(np.abs(np.asarray(fn(x, gy, 3, 2, 1), np.float64) - numeric).max())
-    ok = err < 1e-5
-    return ok, f"your gx vs central differences (no ties) on {cfg}: max abs error {err:.1e} ({'ok' if ok else 'WRONG'})"
+    return _conv.fd_check("your gx vs central differences (no ties)", cfg,
+                          lambda: float(np.sum(max_pool2d_forward(x, g)[0] * gy)), {"gx": (fn(x, gy, 3, 2, 1), x)})
 
 
 EXERCISE = Exercise(
     number=7, name="maxpool-backward", title="max-pool backward with ties (the first max takes gy)",
     function="max_pool_backward", stub="ex7_maxpool_backward.py",
     configs=configs, make_case=make_case, reference=reference, call=call,
-    variants={name: ((lambda f: lambda c: call(f, c))(wrong_learner(name)), hint)
-              for name, (_knobs, hint) in MISTAKES.items()},
+    variants=learner_variants(call, MISTAKES, wrong_learner),
     map_axes="(c, h, w), max over n",
     probes=(dict(N=1, C=1, H=4, W=4, kernel=2, stride=1, padding=1, seed=0),
             dict(N=1, C=2, H=5, W=5, kernel=3, stride=2, padding=1, seed=1)),

@@ -6,7 +6,7 @@ import numpy as np
 from ...kernels.batchnorm import bn_backward, bn_forward, bn_stats
 from .. import bugs
 from . import _conv
-from .grade import Exercise
+from .grade import Exercise, learner_variants
 
 
 def configs():
@@ -100,18 +100,15 @@ def _fd(fn):
     def loss():
         mean, var = bn_stats(x)
         return float(np.sum(bn_forward(x, mean, _inv(var, eps), gamma, beta) * gy))
-    errs = [float(np.abs(np.asarray(a, np.float64) - _conv.finite_differences(loss, b)).max())
-            for a, b in ((gx, x), (ggamma, gamma), (gbeta, beta))]
-    ok = max(errs) < 1e-5
-    return ok, (f"your gx, ggamma, gbeta vs central differences of <BN(x), gy> on {cfg}: max abs error "
-                f"{errs[0]:.1e}, {errs[1]:.1e}, {errs[2]:.1e} ({'ok' if ok else 'WRONG'})")
+    return _conv.fd_check("your gx, ggamma, gbeta vs central differences of <BN(x), gy>", cfg, loss,
+                          {"gx": (gx, x), "ggamma": (ggamma, gamma), "gbeta": (gbeta, beta)})
 
 
 EXERCISE = Exercise(
     number=8, name="batchnorm-backward", title="BatchNorm2d backward, training mode: gx, ggamma, gbeta",
     function="batchnorm_backward", stub="ex8_batchnorm_backward.py",
     configs=configs, make_case=make_case, reference=reference, call=call,
-    variants={name: ((lambda f: lambda c: call(f, c))(f), hint) for name, (f, hint) in MISTAKES.items()},
+    variants=learner_variants(call, MISTAKES, wrong_learner),
     parts=("gx", "ggamma", "gbeta"), map_kinds=("nchw", "vector", "vector"),
     map_axes=("(c, h, w), max over n", "(c,)", "(c,)"),
     probes=(dict(N=2, C=2, H=2, W=2, eps=0.1, seed=1),),

@@ -70,6 +70,14 @@ class _Wrong(AssertionError):
     pass
 
 
+def learner_variants(call, mistakes: dict, wrong_learner) -> dict:
+    """An Exercise's `variants`: name -> (case -> call(wrong_learner(name), case), hint), one per known
+    mistake, run the way a learner's function is run; the hint is the last item of mistakes[name]."""
+    def run(learner):
+        return lambda case: call(learner, case)
+    return {name: (run(wrong_learner(name)), entry[-1]) for name, entry in mistakes.items()}
+
+
 def load_function(ex: Exercise, path):
     """The learner's function from a file, or from the file `start` made inside a folder
     (a namespace of functions when the exercise has several)."""
