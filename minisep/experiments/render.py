@@ -167,20 +167,32 @@ def write_outputs(folder: Path, name: str) -> Path:
     return path
 
 
-MARKER = re.compile(r"(<!-- results:(?P<name>[\w/]+) -->\n)(.*?)(<!-- /results:(?P=name) -->)", re.S)
+MARKER = re.compile(r"(<!-- results:(?P<name>[\w/-]+) -->\n)(.*?)(<!-- /results:(?P=name) -->)", re.S)
 
 
 def markers(text: str) -> list[str]:
     return [m.group("name") for m in MARKER.finditer(text)]
 
 
-def render_doc(text: str, results: Path) -> str:
-    """``text`` with every marked block replaced by the block rendered from results/NAME.json."""
-    return MARKER.sub(lambda m: m.group(1) + block(load(Path(results) / f"{m.group('name')}.json")) + m.group(4), text)
+def render_doc(text: str, results: Path, missing: list | None = None) -> str:
+    """``text`` with every marked block replaced by the block rendered from results/NAME.json.
+
+    A block whose JSON does not exist yet is left as it is and its name appended to ``missing``
+    (a budget run part by part with --only); without ``missing`` that is a FileNotFoundError."""
+    def one(m):
+        path = Path(results) / f"{m.group('name')}.json"
+        if missing is not None and not path.exists():
+            missing.append(m.group("name"))
+            return m.group(0)
+        return m.group(1) + block(load(path)) + m.group(4)
+    return MARKER.sub(one, text)
 
 
-def update_doc(doc: Path, results: Path) -> None:
-    atomic_write_bytes(doc, render_doc(Path(doc).read_text(encoding="utf-8"), results).encode())
+def update_doc(doc: Path, results: Path, log=print) -> None:
+    missing: list = []
+    atomic_write_bytes(doc, render_doc(Path(doc).read_text(encoding="utf-8"), results, missing).encode())
+    for name in missing:
+        log(f"  {doc}: left the block {name} as it is (no {name}.json in {results} yet)")
 
 
 # ---- figures (matplotlib optional) ---------------------------------------------------------------------
