@@ -27,6 +27,7 @@ import numpy as np
 from minisep import nn
 from minisep.app import experiment
 from minisep.app import models
+from minisep.app.separability import slice_energy  # (C, min(O, kh·kw)) shares σ_r² / Σσ² per slice W[:,c,:,:]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,15 +36,6 @@ def default_data_dir() -> str | None:
     """../shared/data next to the repository when it exists, else None (minisep's normal search)."""
     shared = REPO.parent / "shared" / "data"
     return str(shared) if shared.is_dir() else None
-
-
-def slice_energy(w: np.ndarray) -> np.ndarray:
-    """(C, min(O, kh·kw)) fractions σ_r² / Σ σ² of each input channel's slice W[:,c,:,:] as an O×(kh·kw) matrix,
-    largest first."""
-    O, C, kh, kw = w.shape
-    slices = w.transpose(1, 0, 2, 3).reshape(C, O, kh * kw)          # (O,C,kh,kw) -> (C, O, kh·kw)
-    s2 = np.linalg.svd(slices.astype(np.float64), compute_uv=False) ** 2   # (C, min(O, kh·kw))
-    return s2 / s2.sum(axis=1, keepdims=True)
 
 
 def conv_weights(model) -> list[tuple[str, np.ndarray]]:

@@ -2,9 +2,10 @@
 
 What it reruns (rerunning all 90 runs would take too long for the default suite): from the committed
 docs/results/quick/NAME.json alone, every run of **seed 0** of every quick experiment
-(equal_cost_digits: 9 runs, width_sweep_digits: 6, correlation: 19; about 20 s of CPU), and compares
+(equal_cost_digits: 9 runs, width_sweep_digits: 6, correlation: 19, rank_digits: 4 with the standard's
+projections; about 25 s of CPU), and compares
 each with the committed run with ==: params, mult-adds, final test accuracy and loss, the per-epoch
-train/test losses and accuracies, the measured channel correlation. Only the timings
+train/test losses and accuracies, the measured channel correlation, the projected models' accuracies. Only the timings
 (runner.TIMING_KEYS) are not compared. Training is deterministic for a seed and does not depend on the
 thread count, so any difference means the code changed a number.
 
@@ -20,13 +21,13 @@ import numba
 import numpy as np
 import pytest
 
-from minisep.experiments import correlation, equal_cost, when_to_use
+from minisep.experiments import correlation, equal_cost, rank, when_to_use
 from minisep.experiments.runner import TIMING_KEYS
 from minisep.experiments.store import load
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "docs" / "results" / "quick"
-NAMES = ("equal_cost_digits", "width_sweep_digits", "correlation")
+NAMES = ("equal_cost_digits", "width_sweep_digits", "correlation", "rank_digits")
 REGENERATE = ("regenerate the committed results with:\n    python -m minisep.experiments.when_to_use --budget quick "
               "--out docs/results/ --doc docs/when-to-use-separable-conv.md\n(from the repository root) and commit "
               "docs/results/quick/ and the doc")
@@ -47,6 +48,8 @@ def _expected_config(name: str) -> dict:
     budget = when_to_use.BUDGETS["quick"]
     if name == "correlation":
         return budget["correlation"]
+    if name.startswith("rank_"):
+        return rank.config(budget["rank"], None)
     kind, part = name.rsplit("_", 1)
     return when_to_use._dataset_config(part, budget[part], kind, None)
 
@@ -59,6 +62,8 @@ def test_config_runs_and_layout_are_the_current_ones(name):
     cfg = obj["config"]
     if name == "correlation":
         planned, lay = correlation.plan(cfg), correlation.layout(cfg)
+    elif obj["kind"] == "rank":
+        planned, lay = rank.plan(cfg), rank.layout(cfg)
     else:
         train, _ = when_to_use.load_part(cfg)
         shape = tuple(train[0].shape[1:])

@@ -1,4 +1,4 @@
-"""The minisep command line: train, evaluate, summary, compare, plot, gradcheck, bench.
+"""The minisep command line: train, evaluate, summary, compare, analyze, plot, gradcheck, bench.
 
 Run `minisep COMMAND --help` for the options of each command. Each verb lives in a module of
 this package with a `register(subparsers)` function; `VERBS` lists them in the order --help shows.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, check, compare, plot, run, teach
+from . import analyze, bench, check, compare, plot, run, teach
 from .common import UserFacingError
 
-VERBS = (run, compare, plot, check, bench, teach)
+VERBS = (run, compare, analyze, plot, check, bench, teach)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from ..data._atomic import atomic_write_bytes
-from . import stats
+from . import render_rank, stats
 from .stamp import stamp_line
 from .store import load
 
@@ -142,6 +142,8 @@ def correlation_tables(obj: dict) -> str:
 
 
 TABLES = {"equal_cost": equal_cost_tables, "width_sweep": width_sweep_tables, "correlation": correlation_tables}
+TABLES["rank"] = render_rank.rank_tables
+TITLES["rank"] = "The functional rank test: the standard CNN projected onto rank r, beside separable m=r from scratch"
 
 
 def block(obj: dict) -> str:
@@ -226,6 +228,8 @@ def write_png(obj: dict, path: Path) -> None:
         ax.set_yticks(range(len(rows)), [f"{SECTIONS[r['section']][:3]} {r['label']} x{r['width']:g}" for r in rows])
         ax.invert_yaxis()
         ax.set_xlabel(f"test accuracy - standard x{obj['reference']['width']:g}, points (paired, 95% CI)")
+    elif kind == "rank":
+        fig = render_rank.rank_figure(obj, plt)
     elif kind == "width_sweep":
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         for model, color in (("standard", "C0"), ("separable", "C1")):

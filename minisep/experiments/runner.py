@@ -40,8 +40,9 @@ def curves(history) -> dict:
 
 
 def train_run(variant: str, train, test, *, seed: int, epochs: int, width: float = 1.0, batch_size=None,
-              lr=None, dataset: str = "", log=lambda *a: None) -> dict:
-    """Train ``variant`` on ``train`` with weights from ``seed`` and batches from seed + 1; test on ``test``."""
+              lr=None, dataset: str = "", log=lambda *a: None, on_trained=None) -> dict:
+    """Train ``variant`` on ``train`` with weights from ``seed`` and batches from seed + 1; test on ``test``.
+    ``on_trained(model)``, when given, is called with the trained model (the rank test projects it)."""
     input_shape = tuple(train[0].shape[1:])
     batch_size = batch_size or default_batch_size(dataset)
     compile_s = warm_up(variant, input_shape, width, batch_size)
@@ -51,6 +52,8 @@ def train_run(variant: str, train, test, *, seed: int, epochs: int, width: float
     scheduler = make_scheduler(optimizer, "cosine", epochs)
     history = fit(model, optimizer, train, test, epochs=epochs, batch_size=batch_size, seed=seed + 1,
                   scheduler=scheduler, progress=False, log=log)
+    if on_trained is not None:
+        on_trained(model)
     seconds = [h.seconds for h in history]
     return {"model": variant, "seed": seed, "width": width, "params": params, "mult_adds": mult_adds,
             "test_acc": history[-1].test_acc, "test_loss": history[-1].test_loss, "curves": curves(history),

@@ -1,6 +1,7 @@
 """The models of the experiments: minisep.app.models' four, plus depth multipliers and BSConv-U.
 
-    separable_m2, separable_m4   SeparableConv2d with depth multiplier m = 2, 4 (rank <= m per channel)
+    separable_m2, separable_m3, separable_m4   SeparableConv2d with depth multiplier m = 2, 3, 4 (rank <= m
+                                               per channel; m = 3 is the rank test's twin of rank 3)
     bsconv_u                     pointwise THEN depthwise (Haase & Amthor 2020, BSConv-U), nothing between
 
 The extra variants are the 'separable' SmallCNN with its block convs swapped; the four names of
@@ -14,7 +15,7 @@ import numpy as np
 from .. import nn
 from ..app import models
 
-EXTRA = ("separable_m2", "separable_m4", "bsconv_u")
+EXTRA = ("separable_m2", "separable_m3", "separable_m4", "bsconv_u")
 VARIANTS = models.MODEL_NAMES + EXTRA
 
 

@@ -5,17 +5,19 @@
         --fashion-dir ../shared/data/fashion-mnist
 
 Writes OUT/BUDGET/NAME.json (every run, a stamp), NAME.md (the tables) and NAME.png (when matplotlib is
-installed) for NAME in equal_cost_DATASET, width_sweep_DATASET and correlation. Results are written after
+installed) for NAME in equal_cost_DATASET, width_sweep_DATASET, correlation and rank_DATASET (the functional
+rank test, rank.py; ``--only rank`` runs it alone). Results are written after
 every run; ``--resume`` keeps the runs of an interrupted call with the same config (else it starts afresh).
 
 quick (about a minute on 2 cores; it proves the pipeline reproduces, it is too small to conclude anything):
        digits, first 400 training images and all 359 test images, width 0.5, 4 epochs, seeds 0-2,
        width sweep 0.25/0.5/1; correlation on 300/200 synthetic images, width 8, 3 epochs, seeds 0-2
-       (at this size the nets stay near chance: 25%).
+       (at this size the nets stay near chance: 25%); the rank test on the same digits config, ranks 1-3 (~10 s).
 full (a manual run, about an hour on 2 cores): digits (all 1,438 / 359), width 1, 10 epochs, seeds 0-4,
        width sweep 0.25-2; correlation on 3,000/1,000 images, width 16, 10 epochs, seeds 0-4;
        MNIST (the 5,000 training images of --data-dir, all 10,000 test), 4 epochs, seeds 0-2, when given;
-       Fashion-MNIST (the first 3,000 training images, all 10,000 test), 4 epochs, seeds 0-2, equal cost only.
+       Fashion-MNIST (the first 3,000 training images, all 10,000 test), 4 epochs, seeds 0-2, equal cost only;
+       the rank test on MNIST as above, ranks 1-3 (about 8 minutes), when --data-dir is given.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..app.experiment import load_data
-from . import correlation, equal_cost, render
+from ..app.experiment import UserFacingError, load_data
+from . import correlation, equal_cost, rank, render
 from .store import ResultFile
 
 RHOS = [0.0, 0.25, 0.5, 0.75, 0.9]
@@ -41,6 +43,9 @@ BUDGETS = {
              "mnist": dict(limit=None, epochs=4, seeds=[0, 1, 2], width=1.0, widths=[0.25, 0.5, 1.0, 2.0]),
              "fashion-mnist": dict(limit=3000, epochs=4, seeds=[0, 1, 2], width=1.0)},  # no width sweep: time
 }
+# the functional rank test (rank.py): quick on the quick digits config, full on MNIST-5k as the full mnist part
+BUDGETS["quick"]["rank"] = dict(dataset="digits", limit=400, epochs=4, seeds=[0, 1, 2], width=0.5, ranks=[1, 2, 3])
+BUDGETS["full"]["rank"] = dict(dataset="mnist", limit=None, epochs=4, seeds=[0, 1, 2], width=1.0, ranks=[1, 2, 3])
 
 
 def _dataset_config(part: str, cfg: dict, kind: str, data_dir) -> dict:
@@ -54,6 +59,25 @@ def _dataset_config(part: str, cfg: dict, kind: str, data_dir) -> dict:
 def load_part(config: dict):
     train, test, _ = load_data(config["dataset"], config.get("data_dir"), False, config["limit"])
     return train, test
+
+
+def run_rank_part(out: Path, cfg: dict, dirs: dict, command, resume: bool, log) -> list[str]:
+    """The functional rank test of one budget into OUT/BUDGET/rank_DATASET.json; [] when its data is missing."""
+    dataset = cfg["dataset"]
+    if dataset == "mnist" and dirs["mnist"] is None:
+        log("  rank: skipped (no --data-dir with the 5,000-image MNIST subset)")
+        return []
+    config = rank.config(cfg, dirs[dataset])
+    try:
+        train, test = load_part(config)
+    except (OSError, ValueError, UserFacingError) as e:  # not on this machine: say so, run the rest
+        log(f"  rank: skipped ({e})")
+        return []
+    config.update(train_images=len(train[1]), test_images=len(test[1]))
+    result = ResultFile(out, f"rank_{dataset}", config, command, resume)
+    rank.run_rank(result, config, train, test, log)
+    result.save()
+    return [f"rank_{dataset}"]
 
 
 def run_budget(budget: str, out: Path, data_dir=None, command=None, only=None, resume=False, log=print,
@@ -71,6 +95,10 @@ def run_budget(budget: str, out: Path, data_dir=None, command=None, only=None, r
         if only and part not in only:
             continue
         start = time.perf_counter()
+        if part == "rank":
+            names += run_rank_part(out, cfg, dirs, command, resume, log)
+            log(f"{part}: {time.perf_counter() - start:.0f} s")
+            continue
         if part == "correlation":
             result = ResultFile(out, "correlation", cfg, command, resume)
             correlation.run_correlation(result, cfg, log)
@@ -113,6 +141,8 @@ def rerun(obj: dict, key: str, data_cache: dict | None = None) -> dict:
     if data_key not in cache:
         cache[data_key] = load_part(cfg)
     train, test = cache[data_key]
+    if obj["kind"] == "rank":
+        return rank.one_run(cfg, train, test, **dict(rank.plan(cfg))[key])
     args = dict(equal_cost.plan(obj, cfg["seeds"]))[key]
     return equal_cost.train_run(train=train, test=test, epochs=cfg["epochs"], lr=cfg["lr"], dataset=cfg["dataset"],
                                 **args)
@@ -125,7 +155,7 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files (full budget only)")
     p.add_argument("--fashion-dir", default=None, help="folder with the Fashion-MNIST IDX files (full budget; "
                    "default: minisep's usual search, no download)")
-    p.add_argument("--only", default=None, help="comma-separated parts: correlation,digits,mnist,fashion-mnist")
+    p.add_argument("--only", default=None, help="comma-separated parts: correlation,digits,mnist,fashion-mnist,rank")
     p.add_argument("--resume", action="store_true", help="keep the runs of an interrupted call with the same config")
     p.add_argument("--doc", default=None, help="also regenerate this doc's tables between its result markers")
     p.add_argument("--render-only", action="store_true", help="train nothing: rewrite NAME.md/.png (and --doc) "
